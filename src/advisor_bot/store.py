@@ -1,0 +1,467 @@
+"""The index on disk: version folders, a CURRENT pointer, and atomic publishing.
+
+index/
+  CURRENT                 names the live version
+  v20261123T020000-ab12cd/
+    manifest.json         format, model, chunking, documents and their hashes, file checksums
+    chunks.jsonl          one Chunk per line, in vector row order
+    documents.jsonl       the cleaned documents (so a citation can show context)
+    vectors.faiss         FAISS index (exact or HNSW)
+    bm25/                 bm25s model and vocabulary
+
+A build writes a new version folder completely, fsyncs it, renames it into place and only
+then replaces CURRENT, so a reader never sees half an index and a crash at any moment
+leaves the previous version serving. Only chunks with new ids are embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import vectors as vector_ops
+from .bm25 import BM25Config, BM25Index, bm25_files
+from .chunking import ChunkingConfig, chunk_document, embedding_text
+from .errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError
+from .locking import WriteLock
+from .records import Chunk, Document
+from .vectors import VectorIndexConfig
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .embedding import Embedder
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+DOCUMENTS = "documents.jsonl"
+VECTORS = "vectors.faiss"
+BM25_DIR = "bm25"
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+    bm25: BM25Config = field(default_factory=BM25Config)
+    vectors: VectorIndexConfig = field(default_factory=VectorIndexConfig)
+    keep_versions: int = 3
+
+
+@dataclass
+class BuildReport:
+    """What a build did; `up_to_date` means nothing changed and no version was written."""
+
+    version: str | None
+    documents: int
+    chunks: int
+    embedded: int = 0
+    reused: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            return f"Index {self.version} is up to date: {self.documents} documents, {self.chunks} chunks."
+        parts = [f"Built index {self.version}: {self.documents} documents, {self.chunks} chunks "
+                 f"({self.embedded} embedded, {self.reused} reused) in {self.seconds:.1f}s."]
+        for label, items in (("added", self.added), ("changed", self.changed), ("deleted", self.deleted)):
+            if items:
+                parts.append(f"{label}: {', '.join(items)}")
+        return " ".join(parts)
+
+
+@dataclass
+class IndexStatus:
+    path: str
+    version: str | None
+    built_at: str | None = None
+    build_seconds: float | None = None
+    model: str | None = None
+    index_type: str | None = None
+    documents: int = 0
+    chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    settings_changed: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.version is not None and not (self.added or self.changed or self.deleted or self.settings_changed or self.error)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "up_to_date": self.up_to_date}
+
+
+@dataclass
+class LoadedIndex:
+    """One published version, opened for reading."""
+
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    documents: dict[str, Document]
+    vector_index: Any
+    bm25: BM25Index
+
+    @property
+    def model(self) -> str:
+        return str(self.manifest["model"]["name"])
+
+    @property
+    def dimension(self) -> int:
+        return int(self.manifest["model"]["dimension"])
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+
+class IndexStore:
+    """Reads and writes versions under one index folder."""
+
+    def __init__(self, path: Path, config: BuildConfig | None = None, *, verify_checksums: bool = True) -> None:
+        self.path = Path(path)
+        self.config = config or BuildConfig()
+        self.verify_checksums = verify_checksums
+
+    # ---------- reading ----------
+
+    def current_version(self) -> str | None:
+        """The live version's name, or None before the first build. Cheap: one small read."""
+        try:
+            name = (self.path / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexCorruptError(f"Cannot read {self.path / CURRENT} ({exc}). {REBUILD_HINT}") from exc
+        return name or None
+
+    def versions(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
+        return sorted(p.name for p in self.path.iterdir() if p.is_dir() and p.name.startswith("v"))
+
+    def read_manifest(self, version: str | None = None) -> dict[str, Any]:
+        version = version or self.current_version()
+        if version is None:
+            raise IndexMissingError(f"No index has been built in {self.path} yet. Run `advisor-bot index` to build it.")
+        folder = self.path / version
+        if not folder.is_dir():
+            raise IndexCorruptError(f"{self.path / CURRENT} names version {version}, but {folder} is missing. {REBUILD_HINT}")
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IndexCorruptError(f"{folder / MANIFEST} is missing. {REBUILD_HINT}") from None
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"{folder / MANIFEST} is unreadable or truncated ({exc}). {REBUILD_HINT}") from exc
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+            found = manifest.get("format_version") if isinstance(manifest, dict) else None
+            raise IndexMismatchError(
+                f"The index in {folder} has format version {found}; this advisor-bot reads version {FORMAT_VERSION}. {REBUILD_HINT}"
+            )
+        return manifest
+
+    def open(self, *, model_name: str | None = None) -> LoadedIndex:
+        """The current version, checked against the expected model and its checksums."""
+        version = self.current_version()
+        manifest = self.read_manifest(version)
+        assert version is not None
+        folder = self.path / version
+        built_with = manifest.get("model", {}).get("name")
+        if model_name is not None and built_with != model_name:
+            raise IndexMismatchError(
+                f"The index in {self.path} was built with embedding model {built_with!r}, but the settings "
+                f"ask for {model_name!r}. {REBUILD_HINT}"
+            )
+        if self.verify_checksums:
+            verify_files(folder, manifest.get("files", {}))
+        try:
+            chunks = [Chunk(**json.loads(line)) for line in _read_lines(folder / CHUNKS)]
+            documents = {}
+            for line in _read_lines(folder / DOCUMENTS):
+                data = json.loads(line)
+                data["tags"] = tuple(data.get("tags", ()))
+                documents[data["doc_id"]] = Document(**data)
+            index = vector_ops.read(folder / VECTORS)
+            bm25 = BM25Index.load(folder / BM25_DIR)
+        except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+            raise IndexCorruptError(f"The index in {folder} cannot be read ({exc}). {REBUILD_HINT}") from exc
+        if index.ntotal != len(chunks) or bm25.size != len(chunks):
+            raise IndexCorruptError(
+                f"The index in {folder} is inconsistent: {len(chunks)} chunks, {index.ntotal} vectors, "
+                f"{bm25.size} BM25 rows. {REBUILD_HINT}"
+            )
+        return LoadedIndex(version=version, path=folder, manifest=manifest, chunks=chunks,
+                           documents=documents, vector_index=index, bm25=bm25)
+
+    # ---------- writing ----------
+
+    def build(
+        self,
+        documents: Sequence[Document],
+        embedder: Embedder,
+        *,
+        rebuild: bool = False,
+        progress: bool = False,
+        lock_timeout: float = 0.0,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> BuildReport:
+        """Bring the index in line with `documents`, embedding only new chunks, then publish."""
+        started = time.perf_counter()
+        stage = on_stage or (lambda _msg: None)
+        with WriteLock(self.path, timeout=lock_timeout):
+            self._remove_debris()
+            stage("chunking")
+            chunks, docs = self._chunk_all(documents)
+            try:
+                previous = None if rebuild else self.open(model_name=embedder.name)
+            except (IndexMissingError, IndexMismatchError, IndexCorruptError):
+                previous = None
+            old_docs = {} if previous is None else previous.manifest.get("documents", {})
+            added = sorted(d for d in docs if d not in old_docs)
+            deleted = sorted(d for d in old_docs if d not in docs)
+            changed = sorted(d for d in docs if d in old_docs and old_docs[d]["sha256"] != docs[d].sha256)
+            settings = self._settings_record(embedder.name)
+            if (
+                previous is not None
+                and not (added or deleted or changed)
+                and [c.chunk_id for c in previous.chunks] == [c.chunk_id for c in chunks]
+                and previous.manifest.get("settings") == settings
+            ):
+                return BuildReport(version=previous.version, documents=len(docs), chunks=len(chunks), up_to_date=True,
+                                   reused=len(chunks), seconds=time.perf_counter() - started)
+
+            stage("embedding")
+            vectors, embedded, reused = self._vectors_for(chunks, docs, embedder, previous, progress=progress)
+            stage("indexing")
+            index = vector_ops.build_vector_index(vectors, self.config.vectors)
+            bm25 = BM25Index.build([embedding_text(c, docs[c.doc_id].title) for c in chunks], self.config.bm25)
+            stage("writing")
+            version = _new_version_name()
+            per_doc = Counter(c.doc_id for c in chunks)
+            report = BuildReport(version=version, documents=len(docs), chunks=len(chunks), embedded=embedded,
+                                 reused=reused, added=added, changed=changed, deleted=deleted)
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "version": version,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "model": {"name": embedder.name, "dimension": int(vectors.shape[1])},
+                "settings": settings,
+                "index_type": vector_ops.index_kind(index),
+                "counts": {"documents": len(docs), "chunks": len(chunks)},
+                "stats": {"embedded": embedded, "reused": reused},
+                "documents": {d.doc_id: {**d.meta(), "chunks": per_doc[d.doc_id]} for d in docs.values()},
+            }
+            self._publish(version, chunks, list(docs.values()), index, bm25, manifest, started)
+            report.seconds = time.perf_counter() - started
+            stage("pruning")
+            self._prune()
+            return report
+
+    def _settings_record(self, model_name: str) -> dict[str, Any]:
+        return {
+            "chunking": asdict(self.config.chunking),
+            "bm25": asdict(self.config.bm25),
+            "ann_threshold": self.config.vectors.ann_threshold,
+            "model": model_name,
+        }
+
+    def _chunk_all(self, documents: Sequence[Document]) -> tuple[list[Chunk], dict[str, Document]]:
+        docs: dict[str, Document] = {}
+        chunks: list[Chunk] = []
+        seen_ids: set[str] = set()
+        for doc in documents:
+            if doc.doc_id in docs:
+                continue
+            docs[doc.doc_id] = doc
+            for chunk in chunk_document(doc, self.config.chunking):
+                if chunk.chunk_id not in seen_ids:  # a repeated paragraph is indexed once
+                    seen_ids.add(chunk.chunk_id)
+                    chunks.append(chunk)
+        return chunks, docs
+
+    def _vectors_for(
+        self, chunks: list[Chunk], docs: dict[str, Document], embedder: Embedder,
+        previous: LoadedIndex | None, *, progress: bool,
+    ) -> tuple[np.ndarray, int, int]:
+        import numpy as np
+
+        known: dict[str, int] = {}
+        old_vectors = None
+        if previous is not None and len(previous):
+            known = {c.chunk_id: i for i, c in enumerate(previous.chunks)}
+            old_vectors = vector_ops.all_vectors(previous.vector_index)
+        todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
+        fresh = embedder.encode([embedding_text(chunks[i], docs[chunks[i].doc_id].title) for i in todo],
+                                show_progress=progress and len(todo) > 32)
+        dim = fresh.shape[1] if len(todo) else (old_vectors.shape[1] if old_vectors is not None else embedder.dimension)
+        out = np.zeros((len(chunks), dim), dtype=np.float32)
+        if todo:
+            out[todo] = fresh
+        reuse = [(i, known[c.chunk_id]) for i, c in enumerate(chunks) if c.chunk_id in known]
+        if reuse and old_vectors is not None:
+            new_rows, old_rows = zip(*reuse, strict=True)
+            out[list(new_rows)] = old_vectors[list(old_rows)]
+        return out, len(todo), len(reuse)
+
+    def _publish(self, version: str, chunks: list[Chunk], docs: list[Document], index: Any,
+                 bm25: BM25Index, manifest: dict[str, Any], started: float) -> None:
+        tmp = self.path / f"{TMP_PREFIX}{version}"
+        tmp.mkdir(parents=True)
+        try:
+            with open(tmp / CHUNKS, "w", encoding="utf-8") as fh:
+                for c in chunks:
+                    fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+            with open(tmp / DOCUMENTS, "w", encoding="utf-8") as fh:
+                for d in docs:
+                    fh.write(json.dumps({**asdict(d), "tags": list(d.tags)}, ensure_ascii=False) + "\n")
+            vector_ops.write(index, tmp / VECTORS)
+            bm25.save(tmp / BM25_DIR)
+            files = [tmp / CHUNKS, tmp / DOCUMENTS, tmp / VECTORS, *bm25_files(tmp / BM25_DIR)]
+            manifest["files"] = {p.relative_to(tmp).as_posix(): file_record(p) for p in files}
+            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+            for p in [*files, tmp / MANIFEST]:
+                _fsync_file(p)
+            _fsync_dir(tmp / BM25_DIR)
+            _fsync_dir(tmp)
+            os.rename(tmp, self.path / version)
+            _fsync_dir(self.path)
+            pointer = self.path / f"{CURRENT}.tmp"
+            with open(pointer, "w", encoding="utf-8") as fh:
+                fh.write(version + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(pointer, self.path / CURRENT)
+            _fsync_dir(self.path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _remove_debris(self) -> None:
+        """Half-written folders of builds that crashed; safe to delete while we hold the lock."""
+        if not self.path.is_dir():
+            return
+        for p in self.path.iterdir():
+            if p.name.startswith(TMP_PREFIX) and p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+        (self.path / f"{CURRENT}.tmp").unlink(missing_ok=True)
+
+    def _prune(self) -> None:
+        """Keep the live version and the newest older ones, up to keep_versions in all; a
+        version newer than the live one can only be left by a build that died before publishing."""
+        current = self.current_version()
+        if current is None:
+            return
+        older = [v for v in self.versions() if v < current]
+        newer = [v for v in self.versions() if v > current]
+        keep_older = max(self.config.keep_versions - 1, 0)
+        doomed = newer + (older[:-keep_older] if keep_older else older)
+        for v in doomed:
+            shutil.rmtree(self.path / v, ignore_errors=True)
+
+    def status(self, documents: Sequence[Document] | None = None, *, model_name: str | None = None) -> IndexStatus:
+        """What is built, and what in the corpus (if given) is not yet in it."""
+        status = IndexStatus(path=str(self.path), version=self.current_version())
+        if status.version is None:
+            status.added = sorted(d.doc_id for d in documents or [])
+            return status
+        try:
+            manifest = self.read_manifest(status.version)
+        except (IndexCorruptError, IndexMismatchError) as exc:
+            status.error = str(exc)
+            return status
+        status.built_at = manifest.get("created_at")
+        status.build_seconds = manifest.get("build_seconds")
+        status.model = manifest.get("model", {}).get("name")
+        status.index_type = manifest.get("index_type")
+        status.documents = manifest.get("counts", {}).get("documents", 0)
+        status.chunks = manifest.get("counts", {}).get("chunks", 0)
+        if self.verify_checksums:
+            try:
+                verify_files(self.path / status.version, manifest.get("files", {}))
+            except IndexCorruptError as exc:
+                status.error = str(exc)
+        if documents is not None:
+            old = manifest.get("documents", {})
+            new = {d.doc_id: d for d in documents}
+            status.added = sorted(d for d in new if d not in old)
+            status.deleted = sorted(d for d in old if d not in new)
+            status.changed = sorted(d for d in new if d in old and old[d]["sha256"] != new[d].sha256)
+        if model_name is not None:
+            wanted = self._settings_record(model_name)
+            built = manifest.get("settings", {})
+            status.settings_changed = sorted(k for k in wanted if built.get(k) != wanted[k])
+        return status
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_files(folder: Path, files: dict[str, dict[str, Any]]) -> None:
+    """Raise IndexCorruptError naming the first file that is missing, truncated or altered."""
+    if not files:
+        raise IndexCorruptError(f"The manifest in {folder} lists no files. {REBUILD_HINT}")
+    for name, record in files.items():
+        p = folder / name
+        if not p.is_file():
+            raise IndexCorruptError(f"Index file {p} is missing. {REBUILD_HINT}")
+        size = p.stat().st_size
+        if size != record.get("bytes"):
+            raise IndexCorruptError(f"Index file {p} is {size} bytes, expected {record.get('bytes')} (truncated?). {REBUILD_HINT}")
+        if sha256_file(p) != record.get("sha256"):
+            raise IndexCorruptError(f"Index file {p} does not match its checksum (corrupted). {REBUILD_HINT}")
+
+
+def _read_lines(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        return [line for line in fh if line.strip()]
+
+
+def _new_version_name() -> str:
+    """Sortable by creation time (to the microsecond), unique by a random suffix."""
+    now = time.time_ns()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000_000))
+    return f"v{stamp}{(now // 1000) % 1_000_000:06d}-{secrets.token_hex(3)}"
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
