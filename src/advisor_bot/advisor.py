@@ -1,0 +1,324 @@
+"""Advisor: the one object the UI, the CLI and Python users talk to.
+
+question (+history) -> standalone query -> passages -> generator -> checked citations -> Answer
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import generators as generator_registry
+from .citations import CitationFilter, sentences_citing
+from .condense import condense
+from .corpus import CorpusLoad, Problem, load_corpus
+from .embedding import Embedder, SentenceEmbedder
+from .errors import GeneratorError, IndexMissingError, InvalidQuestionError
+from .generators import Generator, GeneratorContext, Message
+from .prompts import is_refusal, refusal_text
+from .records import Answer, Citation, Passage
+from .retrieval import RetrievalConfig, Retriever
+from .sentences import split_units
+from .settings import Settings
+from .store import BuildConfig, BuildReport, IndexStatus, IndexStore, LoadedIndex
+
+log = logging.getLogger("advisor_bot")
+
+_WORD = re.compile(r"\w+")
+MAX_HISTORY_TURNS = 8
+
+
+@dataclass
+class BuildResult:
+    """A build report plus the files that were skipped while loading the corpus."""
+
+    report: BuildReport
+    problems: list[Problem] = field(default_factory=list)
+
+
+class Advisor:
+    """Answers questions from the indexed corpus. Thread-safe for concurrent `ask` calls."""
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings.load()
+        s = self.settings
+        self.embedder: Embedder = embedder or SentenceEmbedder(
+            s.embedding_model,
+            batch_size=s.embedding_batch_size,
+            threads=s.embedding_threads,
+            query_threads=s.query_threads,
+            cache_size=s.query_cache_size,
+            allow_download=s.allow_model_download,
+        )
+        self.store = IndexStore(s.index_path, build_config(s), verify_checksums=s.verify_checksums)
+        self._index: LoadedIndex | None = None
+        self._retriever: Retriever | None = None
+        self._reload_lock = threading.Lock()
+        self._generators: dict[str, Generator] = {}
+        self.problems: list[Problem] = []  # files skipped by the last corpus load
+
+    # ---------- opening ----------
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, build: bool = True, progress: bool = False,
+             **overrides: Any) -> Advisor:
+        """Open the index, building it first from the corpus when none exists (and `build`)."""
+        if settings is None:
+            settings = Settings.load(**overrides)
+        elif overrides:
+            settings = settings.with_overrides(**overrides)
+        advisor = cls(settings)
+        if advisor.store.current_version() is None:
+            if not build:
+                raise IndexMissingError(f"No index in {advisor.store.path}. Run `advisor-bot index` to build it.")
+            advisor.build_index(progress=progress)
+        advisor.index  # noqa: B018 - open now, so errors surface at load time
+        return advisor
+
+    @property
+    def index(self) -> LoadedIndex:
+        """The live index version; reopened when another process publishes a new one."""
+        current = self.store.current_version()
+        if self._index is None or (current is not None and current != self._index.version):
+            with self._reload_lock:
+                current = self.store.current_version()
+                if self._index is None or (current is not None and current != self._index.version):
+                    loaded = self.store.open(model_name=self.embedder.name)
+                    self._retriever = Retriever(loaded, self.embedder, RetrievalConfig.from_settings(self.settings))
+                    self._index = loaded
+                    log.info("opened index %s (%d chunks)", loaded.version, len(loaded))
+        assert self._index is not None
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        self.index  # noqa: B018 - refreshes the retriever with the index
+        assert self._retriever is not None
+        return self._retriever
+
+    # ---------- the index ----------
+
+    def load_corpus(self) -> CorpusLoad:
+        loaded = load_corpus(self.settings.corpus_path, max_file_bytes=self.settings.max_file_bytes)
+        self.problems = loaded.problems
+        for problem in loaded.problems:
+            log.warning("skipped %s", problem)
+        return loaded
+
+    def build_index(self, *, rebuild: bool = False, progress: bool = False, lock_timeout: float = 0.0) -> BuildResult:
+        """Sync the index with corpus/: embed new chunks, drop deleted ones, publish atomically."""
+        loaded = self.load_corpus()
+        report = self.store.build(loaded.documents, self.embedder, rebuild=rebuild, progress=progress,
+                                  lock_timeout=lock_timeout)
+        return BuildResult(report=report, problems=loaded.problems)
+
+    def status(self, *, check_corpus: bool = True) -> IndexStatus:
+        documents = self.load_corpus().documents if check_corpus else None
+        return self.store.status(documents, model_name=self.embedder.name)
+
+    # ---------- asking ----------
+
+    def retrieve(self, query: str, k: int | None = None) -> list[Passage]:
+        """The k best passages for a standalone query."""
+        return self.retriever.search(validate_question(query, self.settings.max_question_chars), k)
+
+    def ask(self, question: str, history: Sequence[Message] | None = None, *, generator: str | None = None,
+            k: int | None = None) -> Answer:
+        """Answer a question (with earlier turns, for follow-ups). Never raises for generator
+        failures: those fall back to the extractive generator with a notice."""
+        stream = self.stream(question, history, generator=generator, k=k)
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        return stream.answer
+
+    def stream(self, question: str, history: Sequence[Message] | None = None, *, generator: str | None = None,
+               k: int | None = None) -> AnswerStream:
+        """Like ask, but iterate to receive text as it is written; `.answer` is set at the end.
+        Bad questions raise InvalidQuestionError here, before anything streams."""
+        question = validate_question(question, self.settings.max_question_chars)
+        return AnswerStream(self, question, clean_history(history), generator or self.settings.generator, k)
+
+    def generator(self, name: str) -> Generator:
+        if name not in self._generators:
+            self._generators[name] = generator_registry.create(name, GeneratorContext(self.settings, self.embedder))
+        return self._generators[name]
+
+    def is_relevant(self, passages: Sequence[Passage]) -> bool:
+        """Whether the best passage is close enough to the question to answer from."""
+        if not passages:
+            return False
+        best = max(p.scores.get("dense", p.score) for p in passages)
+        return best >= self.settings.refusal_threshold
+
+
+class AnswerStream:
+    """Iterate for text pieces; afterwards `.answer` holds the complete, checked Answer."""
+
+    def __init__(self, advisor: Advisor, question: str, history: list[Message], generator: str, k: int | None) -> None:
+        self.advisor = advisor
+        self.question = question
+        self.history = history
+        self.generator_name = generator
+        self.k = k
+        self.answer: Answer | None = None
+        self.passages: list[Passage] = []
+        self.notice: str | None = None
+        self._iterator: Iterator[str] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    def _run(self) -> Iterator[str]:
+        adv = self.advisor
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        query = condense(self.question, self.history)
+        timings["condense"] = time.perf_counter() - started
+        t0 = time.perf_counter()
+        passages = adv.retriever.search(query, self.k, timings=timings)
+        timings["retrieve"] = time.perf_counter() - t0
+        self.passages = passages
+        used = self.generator_name
+        pieces: list[str] = []
+        checker = CitationFilter(len(passages))
+        t1 = time.perf_counter()
+        relevant = adv.is_relevant(passages)
+        if not relevant:
+            text = refusal_text(passages)
+            pieces.append(text)
+            yield text
+        else:
+            for piece in checker.stream(self._generate(used, query, passages)):
+                pieces.append(piece)
+                yield piece
+            if self.notice:
+                used = "extractive"
+        timings["generate"] = time.perf_counter() - t1
+        timings["total"] = time.perf_counter() - started
+        text = "".join(pieces).strip()
+        refused = not checker.order and is_refusal(text)
+        self.answer = Answer(
+            question=self.question,
+            text=text,
+            citations=[] if refused else _citations(text, passages, checker.order),
+            passages=passages,
+            refused=refused or not relevant,
+            notice=self.notice,
+            generator=used,
+            query=query,
+            dropped_citations=checker.dropped,
+            timings=timings,
+        )
+
+    def _generate(self, name: str, query: str, passages: list[Passage]) -> Iterator[str]:
+        """The chosen generator's text; on failure, a notice and the extractive answer."""
+        adv = self.advisor
+        emitted = False
+        deadline = time.monotonic() + adv.settings.generator_timeout
+        try:
+            generator = adv.generator(name)
+            for piece in generator.generate(self.question, passages, self.history):
+                emitted = emitted or bool(piece.strip())
+                yield piece
+                if time.monotonic() > deadline:
+                    raise GeneratorError(f"no complete answer within {adv.settings.generator_timeout:.0f}s",
+                                         kind="timeout", where=name)
+            return
+        except Exception as exc:
+            if name == "extractive":
+                raise
+            self.notice = _failure_notice(name, exc)
+            log.warning("%s", self.notice)
+        if emitted:
+            yield "\n\n---\n"
+        yield f"*{self.notice}*\n\n"
+        yield from adv.generator("extractive").generate(self.question, passages, self.history)
+
+
+def _failure_notice(name: str, exc: BaseException) -> str:
+    kind = getattr(exc, "kind", None) or type(exc).__name__
+    where = getattr(exc, "where", None)
+    place = f" at {where}" if where and where != name else ""
+    return (f"The {name} generator failed{place} ({kind}: {exc}); "
+            "this answer was written by the extractive generator instead.")
+
+
+def _citations(text: str, passages: Sequence[Passage], order: dict[int, int]) -> list[Citation]:
+    """Citation objects in order of first use, each with the passage sentences it drew on."""
+    claims = sentences_citing(text)
+    out: list[Citation] = []
+    for passage_n, n in sorted(order.items(), key=lambda kv: kv[1]):
+        passage = passages[passage_n - 1]
+        out.append(Citation(n=n, passage=passage, quote=_best_quote(passage, claims.get(n, []))))
+    return out
+
+
+def _best_quote(passage: Passage, claims: list[str]) -> str:
+    """The passage units that share the most words with the answer's claims."""
+    units = split_units(passage.text)
+    if not units or not claims:
+        return ""
+    picked: list[str] = []
+    for claim in claims:
+        words = set(_WORD.findall(claim.lower()))
+        if not words:
+            continue
+        best = max(units, key=lambda u: len(words & set(_WORD.findall(u.text.lower()))) / (len(words) or 1))
+        overlap = len(words & set(_WORD.findall(best.text.lower())))
+        if overlap >= min(3, len(words)) and best.text not in picked:
+            picked.append(best.text)
+    return " ".join(picked)
+
+
+def validate_question(question: Any, max_chars: int) -> str:
+    """The question stripped, or InvalidQuestionError saying how to fix it."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"The question must be text, not {type(question).__name__}.")
+    cleaned = question.replace("\x00", "").strip()
+    if not cleaned:
+        raise InvalidQuestionError("The question is empty. Type a question, for example: how do I prepare for an ML interview?")
+    if len(cleaned) > max_chars:
+        raise InvalidQuestionError(
+            f"The question is {len(cleaned):,} characters long; the limit is {max_chars:,} "
+            "(setting max_question_chars). Ask something shorter, or paste only the part you want answered."
+        )
+    return cleaned
+
+
+def clean_history(history: Sequence[Any] | None) -> list[Message]:
+    """Earlier turns as {"role", "content"} dicts, newest last, capped in number."""
+    out: list[Message] = []
+    for turn in history or []:
+        if isinstance(turn, dict):
+            role, content = turn.get("role"), turn.get("content")
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            role, content = turn
+        else:
+            continue
+        if role not in ("user", "assistant") or content is None:
+            continue
+        if isinstance(content, (list, tuple)):
+            content = " ".join(str(c.get("text", "")) if isinstance(c, dict) else str(c) for c in content)
+        out.append({"role": str(role), "content": str(content)[:4000]})
+    return out[-MAX_HISTORY_TURNS:]
+
+
+def build_config(s: Settings) -> BuildConfig:
+    from .bm25 import BM25Config
+    from .chunking import ChunkingConfig
+    from .vectors import VectorIndexConfig
+
+    return BuildConfig(
+        chunking=ChunkingConfig(chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap),
+        bm25=BM25Config(k1=s.bm25_k1, b=s.bm25_b),
+        vectors=VectorIndexConfig(),
+        keep_versions=s.keep_versions,
+    )
