@@ -1,0 +1,122 @@
+"""Shared fixtures: a tiny corpus (three essays, two resources) and one real embedding model.
+
+The model is the packaged all-MiniLM-L6-v2, loaded once per session: tests exercise the real
+embedder, and the tiny corpus keeps each index build to a second or two.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor_bot.advisor import Advisor
+from advisor_bot.embedding import SentenceEmbedder
+from advisor_bot.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+INTERVIEW_ESSAY = """---
+title: "Tips for ML Interviews"
+author: Ada Example
+source_url: https://example.org/interviews
+date: 2024-05-01
+kind: blog
+tags: [interviews, careers]
+---
+
+# Tips for ML Interviews
+
+Interviews for research roles still test coding.
+
+## Coding
+
+Practice LeetCode problems every week. Implement logistic regression from scratch in NumPy.
+
+## Projects
+
+Prepare to explain one personal project in depth, such as a reinforcement learning agent for Mario.
+Interviewers ask what you built, what failed and what you learned.
+
+<figure style="text-align: center;">
+  <img src="../images/robot.jpg" alt="A robot">
+  <figcaption>Figure 1: The robot from my first project</figcaption>
+</figure>
+"""
+
+MOJIBAKE_ESSAY = """---
+title: "\u00f0\u0178\u2019\u00a1 TIL: Reading Papers Fast"
+kind: post
+---
+
+## How to read
+
+Read the title and abstract first, then the figures, then the conclusion.
+Only go deep into the math when you implement the paper.
+"""
+
+PHD_ESSAY = """Choosing a PhD supervisor matters more than choosing a famous lab.
+A busy supervisor in a competitive lab may give you little mentoring.
+Pick someone who will also be a mentor, and think about what you get from the collaboration.
+"""
+
+RESOURCES = """resources:
+  - name: LeetCode
+    url: https://leetcode.com/
+    kind: site
+    topics: [coding interviews]
+    level: all
+    why: Practice problems for coding interviews.
+    cited_in: [interviews]
+  - name: Sutton and Barto
+    url: https://example.org/rl-book
+    kind: book
+    topics: [reinforcement learning]
+    level: beginner
+    why: The standard introduction to reinforcement learning.
+    cited_in: [interviews]
+"""
+
+
+def write_tiny_corpus(root: Path) -> Path:
+    essays = root / "corpus" / "essays"
+    essays.mkdir(parents=True)
+    (essays / "interviews.md").write_text(INTERVIEW_ESSAY, encoding="utf-8")
+    (essays / "reading-papers.md").write_text(MOJIBAKE_ESSAY, encoding="utf-8")
+    (essays / "phd-supervisor.txt").write_text(PHD_ESSAY, encoding="utf-8")
+    (root / "corpus" / "resources.yaml").write_text(RESOURCES, encoding="utf-8")
+    return root / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceEmbedder:
+    return SentenceEmbedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture
+def tiny_root(tmp_path: Path) -> Path:
+    write_tiny_corpus(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def tiny_settings(tiny_root: Path) -> Settings:
+    return Settings.load(tiny_root, env={}, chunk_size=300, chunk_overlap=40, refusal_threshold=0.2)
+
+
+@pytest.fixture
+def tiny_advisor(tiny_settings: Settings, embedder: SentenceEmbedder) -> Advisor:
+    advisor = Advisor(tiny_settings, embedder=embedder)
+    advisor.build_index()
+    return advisor
+
+
+@pytest.fixture(scope="session")
+def real_advisor(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+    """The product's own corpus/, indexed into a temporary folder (never the user's index/)."""
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    advisor = Advisor(Settings.load(root, env={}), embedder=embedder)
+    advisor.build_index()
+    return advisor
