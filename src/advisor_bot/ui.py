@@ -116,8 +116,13 @@ def serve(settings: Settings) -> None:
     """Open (or build) the index, then start the UI; prints when the page is usable."""
     from .advisor import Advisor
 
+    advisor = Advisor(settings)
+    if advisor.store.current_version() is None:
+        print(f"advisor-bot: no index yet, building it in {settings.index_path} (first start only) ...",
+              file=sys.stderr, flush=True)
+        print(advisor.build_index(progress=sys.stderr.isatty()).report.summary(), file=sys.stderr, flush=True)
     print(f"advisor-bot: opening the index in {settings.index_path} ...", file=sys.stderr, flush=True)
-    advisor = Advisor.load(settings, progress=sys.stderr.isatty())
+    advisor.index  # noqa: B018 - open now so that index errors surface before the page does
     for p in advisor.problems:
         print(f"skipped {p}", file=sys.stderr)
     print("advisor-bot: loading the embedding model ...", file=sys.stderr, flush=True)
