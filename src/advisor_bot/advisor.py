@@ -22,6 +22,7 @@ from .errors import GeneratorError, IndexMissingError, InvalidQuestionError
 from .generators import Generator, GeneratorContext, Message
 from .prompts import is_refusal, refusal_text
 from .records import Answer, Citation, Passage
+from .relevance import relevance as relevance_score
 from .retrieval import RetrievalConfig, Retriever
 from .sentences import split_units
 from .settings import Settings
@@ -123,9 +124,12 @@ class Advisor:
 
     # ---------- asking ----------
 
-    def retrieve(self, query: str, k: int | None = None) -> list[Passage]:
-        """The k best passages for a standalone query."""
-        return self.retriever.search(validate_question(query, self.settings.max_question_chars), k)
+    def retrieve(self, query: str, k: int | None = None, *, mode: str | None = None,
+                 mmr: bool = False) -> list[Passage]:
+        """The k best passages for a standalone query, ranked by relevance alone unless
+        `mmr` asks for the diversity the chat uses."""
+        return self.retriever.search(validate_question(query, self.settings.max_question_chars), k,
+                                     mode=mode, mmr=mmr)
 
     def ask(self, question: str, history: Sequence[Message] | None = None, *, generator: str | None = None,
             k: int | None = None) -> Answer:
@@ -149,12 +153,13 @@ class Advisor:
             self._generators[name] = generator_registry.create(name, GeneratorContext(self.settings, self.embedder))
         return self._generators[name]
 
-    def is_relevant(self, passages: Sequence[Passage]) -> bool:
-        """Whether the best passage is close enough to the question to answer from."""
-        if not passages:
-            return False
-        best = max(p.scores.get("dense", p.score) for p in passages)
-        return best >= self.settings.refusal_threshold
+    def relevance(self, query: str, passages: Sequence[Passage]) -> float:
+        """How well the passages can answer the query (see relevance.py)."""
+        return relevance_score(query, passages, self.index.bm25, self.settings.refusal_oov_penalty)
+
+    def is_relevant(self, query: str, passages: Sequence[Passage]) -> bool:
+        """Whether the passages are close enough to the query to answer from."""
+        return bool(passages) and self.relevance(query, passages) >= self.settings.refusal_threshold
 
 
 class AnswerStream:
@@ -183,14 +188,15 @@ class AnswerStream:
         query = condense(self.question, self.history)
         timings["condense"] = time.perf_counter() - started
         t0 = time.perf_counter()
-        passages = adv.retriever.search(query, self.k, timings=timings)
+        passages = adv.retriever.search(query, self.k, mmr=adv.settings.mmr, timings=timings)
         timings["retrieve"] = time.perf_counter() - t0
         self.passages = passages
         used = self.generator_name
         pieces: list[str] = []
         checker = CitationFilter(len(passages))
         t1 = time.perf_counter()
-        relevant = adv.is_relevant(passages)
+        score = adv.relevance(query, passages) if passages else -1.0
+        relevant = score >= adv.settings.refusal_threshold
         if not relevant:
             text = refusal_text(passages)
             pieces.append(text)
@@ -216,6 +222,7 @@ class AnswerStream:
             query=query,
             dropped_citations=checker.dropped,
             timings=timings,
+            relevance=score,
         )
 
     def _generate(self, name: str, query: str, passages: list[Passage]) -> Iterator[str]:
@@ -317,7 +324,8 @@ def build_config(s: Settings) -> BuildConfig:
     from .vectors import VectorIndexConfig
 
     return BuildConfig(
-        chunking=ChunkingConfig(chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap),
+        chunking=ChunkingConfig(chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap,
+                                pack_sections=s.pack_sections),
         bm25=BM25Config(k1=s.bm25_k1, b=s.bm25_b),
         vectors=VectorIndexConfig(),
         keep_versions=s.keep_versions,

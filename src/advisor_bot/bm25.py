@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,27 @@ class BM25Index:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
 
+    def term_stats(self, text: str) -> list[tuple[str, int]]:
+        """(stem, number of indexed texts containing it) for each distinct non-stop word of
+        `text`; 0 means the corpus never uses the word."""
+        import numpy as np
+        import Stemmer
+
+        if self._model is None:
+            return []
+        stop = set(self._tokenizer.stopwords or ())
+        stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
+        indptr = np.asarray(self._model.scores["indptr"])
+        known = self._tokenizer.stem_to_sid
+        out: dict[str, int] = {}
+        for word in _WORDS.findall(text.lower()):
+            if word in stop:
+                continue
+            stem = stemmer.stemWord(word)
+            sid = known.get(stem)
+            out[stem] = int(indptr[sid + 1] - indptr[sid]) if sid is not None and sid + 1 < len(indptr) else 0
+        return list(out.items())
+
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, scores) of the k best texts with a positive score, best first."""
         import numpy as np
@@ -106,6 +128,9 @@ class BM25Index:
         rows, scores = np.asarray(rows[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
         keep = scores > 0
         return rows[keep], scores[keep]
+
+
+_WORDS = re.compile(r"(?u)\b\w\w+\b")  # bm25s' own token pattern
 
 
 def bm25_files(folder: Path) -> list[Path]:

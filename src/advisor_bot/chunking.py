@@ -20,9 +20,12 @@ SECTION_JOIN = " > "
 
 @dataclass(frozen=True)
 class ChunkingConfig:
-    chunk_size: int = 1000
-    chunk_overlap: int = 150
+    chunk_size: int = 3000
+    chunk_overlap: int = 200
     min_chunk_chars: int = 120
+    # Neighbouring short sections of one document share a chunk while they fit: an answer
+    # often spans a heading and its sibling, and a 200-character chunk retrieves poorly.
+    pack_sections: bool = False
 
     def __post_init__(self) -> None:
         if self.chunk_size < 50:
@@ -63,7 +66,35 @@ def chunk_document(doc: Document, config: ChunkingConfig | None = None) -> list[
             spans.append((start, start + len(piece.page_content)))
         for start, end in _merge_slivers(spans, doc.text, config.min_chunk_chars):
             chunks.append(_make_chunk(doc, section.path, doc.text[start:end], start))
-    return chunks
+    return _pack(doc, chunks, config.chunk_size) if config.pack_sections else chunks
+
+
+def _pack(doc: Document, chunks: list[Chunk], size: int) -> list[Chunk]:
+    """Join runs of adjacent chunks from different sections while the span fits in `size`."""
+    out: list[Chunk] = []
+    for chunk in chunks:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.section != chunk.section and prev.end <= chunk.start <= prev.end + 2
+                and chunk.end - prev.start <= size):
+            out[-1] = _make_chunk(doc, _joined_section(prev.section, chunk.section),
+                                  doc.text[prev.start:chunk.end], prev.start)
+        else:
+            out.append(chunk)
+    return out
+
+
+def _joined_section(a: str, b: str) -> str:
+    """"Tips > Interviews" + "Tips > Internships" -> "Tips > Interviews; Internships"."""
+    pa, pb = a.split(SECTION_JOIN) if a else [], b.split(SECTION_JOIN) if b else []
+    common = 0
+    while common < min(len(pa), len(pb)) and pa[common] == pb[common]:
+        common += 1
+    head = SECTION_JOIN.join(pa[:common])
+    tails = [SECTION_JOIN.join(p[common:]) for p in (pa, pb) if p[common:]]
+    if head and a.startswith(head) and len(tails) == 1 and not pa[common:]:
+        return b if len(pb) > len(pa) else a
+    tail = "; ".join(dict.fromkeys(t for t in (a[len(head):].lstrip(" >") if head else a, tails[-1] if tails else "") if t))
+    return f"{head}{SECTION_JOIN}{tail}" if head and tail else (head or tail)
 
 
 def _merge_slivers(spans: list[tuple[int, int]], text: str, min_chars: int) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""advisor-bot: index | ask | serve (and more as they land). Heavy imports wait for the command
+"""advisor-bot: index | ask | eval | serve. Heavy imports wait for the command
 that needs them, so `--help` and `index --status` answer at once."""
 
 from __future__ import annotations
@@ -70,12 +70,13 @@ def _run(fn: Any) -> Any:
 def main(ctx: click.Context, root: Path | None, sets: tuple[str, ...], verbose: int) -> None:
     """Cited answers to questions about getting into AI, from a corpus of essays."""
     _setup_logging(verbose)
-    config: dict[str, Any] = {}
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
-        config[key.strip()] = value
+    from .errors import SettingsError
+    from .settings import parse_assignments
+
+    try:
+        config: dict[str, Any] = parse_assignments(sets)
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from exc
     ctx.obj = _Context(root, config)
 
 
@@ -205,6 +206,46 @@ def _open(settings: Settings) -> Advisor:
         click.echo(result.report.summary(), err=True)
     advisor.index  # noqa: B018 - surface index errors before streaming
     return advisor
+
+
+@main.command(name="eval")
+@click.option("--questions", "questions_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL question set in the shared eval format (e.g. ../shared/eval/dev.jsonl).")
+@click.option("--k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages per question.")
+@click.option("--generator", "-g", default=None, help="Generator to evaluate (default: the configured one).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write per-question results and the summary to this JSON file.")
+@click.pass_obj
+def evaluate_cmd(obj: _Context, questions_path: Path, k: int, generator: str | None, json_out: Path | None) -> None:
+    """Score the Advisor on a question set: retrieval, citations, refusals, latency."""
+
+    def go() -> None:
+        from .errors import AdvisorError
+        from .evaluation import evaluate, format_table, load_questions
+
+        try:
+            questions = load_questions(questions_path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise AdvisorError(f"Cannot read questions from {questions_path}: {exc}. "
+                               "Give a JSONL file with id, question, type and gold per line.") from exc
+        advisor = _open(obj.settings())
+        name = generator or advisor.settings.generator
+        show = sys.stderr.isatty()
+
+        def progress(i: int, n: int) -> None:
+            if show:
+                click.echo(f"\r{i}/{n} questions", nl=i == n, err=True)
+
+        report = evaluate(lambda q: advisor.ask(q.question, list(q.history), generator=name, k=k),
+                          questions, k=k, generator=name, progress=progress)
+        click.echo(f"{len(questions)} questions from {questions_path}, k={k}, generator={name}, "
+                   f"index {advisor.index.version} ({len(advisor.index)} chunks)")
+        click.echo(format_table(report))
+        if json_out:
+            json_out.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+            click.echo(f"wrote {json_out}", err=True)
+
+    _run(go)
 
 
 @main.command()

@@ -192,3 +192,24 @@ class _torch_threads:
             import torch
 
             torch.set_num_threads(self.previous)
+
+
+def load_cross_encoder(name: str, *, allow_download: bool = False):  # -> CrossEncoder
+    """A sentence-transformers CrossEncoder for reranking, from a local folder (or the hub
+    when downloads are allowed). No cross-encoder weights ship offline, so this is opt-in."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        target, local = str(path.resolve()), True
+    elif allow_download:
+        target, local = name, False
+    else:
+        raise ModelLoadError(
+            f"Reranker model {name!r} is not a local folder and downloads are off. Point reranker_model at a "
+            "CrossEncoder folder, set allow_model_download = true, or leave reranker_model empty to turn reranking off."
+        )
+    try:
+        from sentence_transformers import CrossEncoder
+
+        return CrossEncoder(target, device="cpu", local_files_only=local)
+    except Exception as exc:
+        raise ModelLoadError(f"Could not load reranker model {name!r} from {target}: {exc}.") from exc

@@ -138,6 +138,7 @@ class Answer:
     query: str = ""  # the standalone query actually retrieved with
     dropped_citations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    relevance: float | None = None  # compared with settings.refusal_threshold
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +149,7 @@ class Answer:
             "notice": self.notice,
             "generator": self.generator,
             "dropped_citations": self.dropped_citations,
+            "relevance": None if self.relevance is None else round(self.relevance, 4),
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

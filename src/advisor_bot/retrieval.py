@@ -1,54 +1,273 @@
-"""Query -> ranked Passages from one loaded index version."""
+"""Query -> ranked Passages from one loaded index version.
+
+Dense and lexical search each propose candidates; every candidate gets a dense score
+(the chunk's cosine blended with its best sentence's cosine) and the two rankings are
+merged by weighted reciprocal rank fusion. Optional steps after fusion: a cap on short
+curated-resource entries, MMR diversity, and a cross-encoder reranker.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import vectors as vector_ops
+from .chunking import embedding_text
+from .errors import SettingsError
 from .records import Passage
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .embedding import Embedder
     from .settings import Settings
     from .store import LoadedIndex
+
+MODES = ("dense", "bm25", "hybrid")
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
     k: int = 5
+    mode: str = "hybrid"
     candidate_depth: int = 50
+    rrf_k: int = 10
+    dense_weight: float = 1.0
+    bm25_weight: float = 0.7
+    unit_weight: float = 0.5
+    max_resource_passages: int = 1
+    max_passages_per_document: int = 0
+    mmr: bool = False
+    mmr_lambda: float = 0.75
+    reranker_model: str = ""
+    reranker_depth: int = 20
+    allow_model_download: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise SettingsError(f"retrieval_mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
+        if not 0.0 <= self.unit_weight <= 1.0 or not 0.0 <= self.mmr_lambda <= 1.0:
+            raise SettingsError("unit_weight and mmr_lambda must be between 0 and 1.")
 
     @classmethod
     def from_settings(cls, s: Settings) -> RetrievalConfig:
-        return cls(k=s.top_k, candidate_depth=s.candidate_depth)
+        return cls(k=s.top_k, mode=s.retrieval_mode, candidate_depth=s.candidate_depth, rrf_k=s.rrf_k,
+                   dense_weight=s.dense_weight, bm25_weight=s.bm25_weight, unit_weight=s.unit_weight,
+                   max_resource_passages=s.max_resource_passages,
+                   max_passages_per_document=s.max_passages_per_document, mmr=s.mmr, mmr_lambda=s.mmr_lambda,
+                   reranker_model=s.reranker_model, reranker_depth=s.reranker_depth,
+                   allow_model_download=s.allow_model_download)
+
+
+def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the lists an item is in."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def mmr_order(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float) -> list[int]:
+    """Maximal marginal relevance: greedily take the item with the best trade-off between its
+    relevance (scaled to 0..1) and its similarity to what is already taken."""
+    import numpy as np
+
+    n = len(relevance)
+    if n == 0:
+        return []
+    span = float(relevance.max() - relevance.min())
+    rel = (relevance - relevance.min()) / span if span > 0 else np.ones(n)
+    sims = vectors @ vectors.T
+    chosen: list[int] = []
+    redundancy = np.full(n, -np.inf)
+    available = np.ones(n, dtype=bool)
+    for _ in range(min(k, n)):
+        gain = lam * rel - (1 - lam) * np.where(np.isfinite(redundancy), redundancy, 0.0)
+        gain[~available] = -np.inf
+        best = int(np.argmax(gain))
+        chosen.append(best)
+        available[best] = False
+        redundancy = np.maximum(redundancy, sims[best])
+    return chosen
 
 
 class Retriever:
-    """Dense search over the chunk vectors."""
+    """Hybrid search over one index version. Safe to share between threads."""
 
     def __init__(self, index: LoadedIndex, embedder: Embedder, config: RetrievalConfig | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
+        self._is_resource = [index.documents[c.doc_id].kind == "resource" for c in index.chunks]
+        self._reranker: Any = None
+        self._reranker_lock = threading.Lock()
 
-    def search(self, query: str, k: int | None = None, *, timings: dict[str, float] | None = None) -> list[Passage]:
-        """The k best passages for the query, best first."""
-        k = self.config.k if k is None else k
+    def search(self, query: str, k: int | None = None, *, mode: str | None = None, mmr: bool | None = None,
+               timings: dict[str, float] | None = None) -> list[Passage]:
+        """The k best passages for a standalone query, best first."""
+        import numpy as np
+
+        cfg = self.config
+        k = cfg.k if k is None else k
+        mode = mode or cfg.mode
+        if mode not in MODES:
+            raise SettingsError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}.")
+        use_mmr = cfg.mmr if mmr is None else mmr
         timings = timings if timings is not None else {}
         if k <= 0 or not len(self.index):
             return []
-        t0 = time.perf_counter()
+        depth = max(cfg.candidate_depth, k)
+
+        clock = time.perf_counter()
         qvec = self.embedder.encode_query(query)
-        t1 = time.perf_counter()
-        rows, scores = vector_ops.search(self.index.vector_index, qvec, k)
-        t2 = time.perf_counter()
-        timings["embed"] = timings.get("embed", 0.0) + (t1 - t0)
-        timings["dense"] = timings.get("dense", 0.0) + (t2 - t1)
-        return [self._passage(int(r), float(s), rank, {"dense": float(s)})
-                for rank, (r, s) in enumerate(zip(rows, scores, strict=True), start=1)]
+        clock = _lap(timings, "embed", clock)
+
+        dense_rows: list[int] = []
+        if mode != "bm25":
+            rows, _ = vector_ops.search(self.index.vector_index, qvec, depth)
+            dense_rows = [int(r) for r in rows]
+            if self.index.unit_index is not None and cfg.unit_weight > 0:
+                unit_rows, _ = vector_ops.search(self.index.unit_index, qvec, depth)
+                owners = self.index.unit_table[unit_rows, 0] if len(unit_rows) else []  # type: ignore[index]
+                dense_rows.extend(int(o) for o in owners)
+            clock = _lap(timings, "dense", clock)
+        bm25_rows: list[int] = []
+        bm25_scores: dict[int, float] = {}
+        if mode != "dense":
+            rows, scores = self.index.bm25.search(query, depth)
+            bm25_rows = [int(r) for r in rows]
+            bm25_scores = dict(zip(bm25_rows, (float(s) for s in scores), strict=True))
+            clock = _lap(timings, "bm25", clock)
+
+        candidates = list(dict.fromkeys(dense_rows + bm25_rows))
+        if not candidates:
+            return []
+        chunk_cos, unit_cos = self._dense_scores(qvec, candidates)
+        dense = (1 - cfg.unit_weight) * chunk_cos + cfg.unit_weight * unit_cos
+        dense_by_row = dict(zip(candidates, dense.tolist(), strict=True))
+        dense_rank = [r for r in sorted(dense_by_row, key=lambda r: -dense_by_row[r])][:depth] if mode != "bm25" else []
+        if mode == "hybrid":
+            fused = rrf_fuse([dense_rank, bm25_rows], [cfg.dense_weight, cfg.bm25_weight], cfg.rrf_k)
+        elif mode == "dense":
+            fused = {r: dense_by_row[r] for r in dense_rank}
+        else:
+            fused = {r: bm25_scores[r] for r in bm25_rows}
+        order = sorted(fused, key=lambda r: -fused[r])
+        clock = _lap(timings, "fusion", clock)
+
+        if cfg.reranker_model:
+            order, rerank_scores = self._rerank(query, order)
+            clock = _lap(timings, "rerank", clock)
+        else:
+            rerank_scores = {}
+        if use_mmr and len(order) > k:
+            pool = order[: max(2 * k, 10)]
+            if rerank_scores:  # rows past the reranked head rank below all of it
+                floor = min(rerank_scores.values()) - 1.0
+                rel = np.array([rerank_scores.get(r, floor) for r in pool], dtype=np.float32)
+            else:
+                rel = np.array([fused[r] for r in pool], dtype=np.float32)
+            vecs = vector_ops.rows(self.index.vector_index, np.array(pool))
+            order = [pool[i] for i in mmr_order(rel, vecs, len(pool), cfg.mmr_lambda)] + order[len(pool):]
+            _lap(timings, "mmr", clock)
+        order = self._cap(order, k)
+
+        where = {r: i for i, r in enumerate(candidates)}
+        out: list[Passage] = []
+        for rank, row in enumerate(order[:k], start=1):
+            i = where[row]
+            scores = {"dense": float(dense[i]), "chunk": float(chunk_cos[i]), "unit": float(unit_cos[i])}
+            if row in bm25_scores:
+                scores["bm25"] = bm25_scores[row]
+            if mode == "hybrid":
+                scores["rrf"] = fused[row]
+            if row in rerank_scores:
+                scores["rerank"] = rerank_scores[row]
+            out.append(self._passage(row, rerank_scores.get(row, fused[row]), rank, scores))
+        return out
+
+    def _dense_scores(self, qvec: np.ndarray, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine of each chunk, and of its best sentence unit (the chunk's own when it has none)."""
+        import numpy as np
+
+        chunk_cos = vector_ops.rows(self.index.vector_index, np.array(rows)) @ qvec
+        unit_cos = chunk_cos.copy()
+        idx = self.index
+        if idx.unit_index is None or idx.unit_offsets is None:
+            return chunk_cos, unit_cos
+        spans = [idx.units_of(r) for r in rows]
+        flat = np.fromiter((u for span in spans for u in span), dtype=np.int64)
+        if not len(flat):
+            return chunk_cos, unit_cos
+        sims = vector_ops.rows(idx.unit_index, flat) @ qvec
+        at = 0
+        for i, span in enumerate(spans):
+            if len(span):
+                unit_cos[i] = sims[at:at + len(span)].max()
+                at += len(span)
+        return chunk_cos, unit_cos
+
+    def _cap(self, order: list[int], k: int) -> list[int]:
+        """Move items over a cap out of the first k, keeping their order: at most
+        max_resource_passages short resource entries (keyword-dense one-liners that lexical
+        search ranks above the essays that explain), and at most max_passages_per_document
+        from one document (so a question answered by several essays hears from several)."""
+        res_cap, doc_cap = self.config.max_resource_passages, self.config.max_passages_per_document
+        if res_cap < 0 and doc_cap <= 0:
+            return order
+        head: list[int] = []
+        tail: list[int] = []
+        resources = 0
+        per_doc: dict[str, int] = {}
+        for row in order:
+            if len(head) >= k:
+                tail.append(row)
+                continue
+            doc = self.index.chunks[row].doc_id
+            if (res_cap >= 0 and self._is_resource[row] and resources >= res_cap) or (
+                    doc_cap > 0 and per_doc.get(doc, 0) >= doc_cap):
+                tail.append(row)
+                continue
+            resources += self._is_resource[row]
+            per_doc[doc] = per_doc.get(doc, 0) + 1
+            head.append(row)
+        return head + tail
+
+    def _rerank(self, query: str, order: list[int]) -> tuple[list[int], dict[int, float]]:
+        """Reorder the first reranker_depth candidates by a cross-encoder's scores."""
+        depth = self.config.reranker_depth
+        head, tail = order[:depth], order[depth:]
+        if not head:
+            return order, {}
+        model = self._load_reranker()
+        pairs = [(query, self._text(r)) for r in head]
+        scores = [float(s) for s in model.predict(pairs, show_progress_bar=False)]
+        by_row = dict(zip(head, scores, strict=True))
+        return sorted(head, key=lambda r: -by_row[r]) + tail, by_row
+
+    def _load_reranker(self) -> Any:
+        with self._reranker_lock:
+            if self._reranker is None:
+                from .embedding import load_cross_encoder
+
+                self._reranker = load_cross_encoder(self.config.reranker_model,
+                                                    allow_download=self.config.allow_model_download)
+            return self._reranker
+
+    def _text(self, row: int) -> str:
+        chunk = self.index.chunks[row]
+        return embedding_text(chunk, self.index.documents[chunk.doc_id].title)
 
     def _passage(self, row: int, score: float, rank: int, scores: dict[str, float]) -> Passage:
         chunk = self.index.chunks[row]
         return Passage(chunk=chunk, document=self.index.documents[chunk.doc_id], score=score, rank=rank, scores=scores)
+
+
+def _lap(timings: dict[str, float], key: str, since: float) -> float:
+    now = time.perf_counter()
+    timings[key] = timings.get(key, 0.0) + (now - since)
+    return now

@@ -45,24 +45,46 @@ class Settings:
     allow_model_download: bool = False
 
     # --- chunking ---
-    chunk_size: int = 1000
-    chunk_overlap: int = 150
+    # Section-sized chunks: on the dev set 3000/200 beat 1000/150 by +0.3 Recall@5
+    # (advisor-bot eval); sentence-unit vectors keep long chunks findable by their best sentence.
+    chunk_size: int = 3000
+    chunk_overlap: int = 200
+    pack_sections: bool = False  # join neighbouring short sections (did not help on dev)
 
     # --- retrieval ---
     top_k: int = 5
     retrieval_mode: str = "hybrid"  # dense | bm25 | hybrid
     candidate_depth: int = 50  # results taken from each retriever before fusion
-    rrf_k: int = 60
+    # Weighted reciprocal rank fusion: weight / (rrf_k + rank). A small k trusts the top of
+    # each list more. k=10 with BM25 at 0.7 was chosen on the dev set (bench/tune notes in
+    # docs/RETRIEVAL.md) and checked on SciFact (bench/beir.py).
+    rrf_k: int = 10
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    bm25_weight: float = 0.7
+    # Dense score = (1 - unit_weight) * chunk cosine + unit_weight * best sentence cosine.
+    unit_weight: float = 0.5
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
-    mmr: bool = False
-    mmr_lambda: float = 0.7
-    reranker_model: str = ""  # a CrossEncoder name or path; empty = off
+    # At most this many short curated-resource entries among the top k (-1 = no cap).
+    max_resource_passages: int = 1
+    # At most this many passages from one document among the top k (0 = no cap).
+    max_passages_per_document: int = 0
+    # MMR diversity for chat answers (Advisor.ask / the UI), so one long section does not
+    # fill every slot; `retrieve()` and the benchmarks rank without it unless asked.
+    mmr: bool = True
+    mmr_lambda: float = 0.75
+    reranker_model: str = ""  # a CrossEncoder folder (or hub name with downloads on); empty = off
     reranker_depth: int = 20
-    # Cosine similarity below which the best passage is judged not to answer the question.
-    refusal_threshold: float = 0.30
+    # Refusal: relevance = best sentence cosine among the passages minus refusal_oov_penalty
+    # times the IDF-weighted share of the question's words that the corpus never uses. Below
+    # the threshold the answer says the sources don't cover the question. Chosen by
+    # `python bench/calibrate_refusal.py` on ../shared/eval/dev.jsonl (37 answerable, 5
+    # unanswerable): the pair that refuses the most unanswerable questions while refusing at
+    # most 5% of answerable ones, widest gap on ties, threshold at the gap's midpoint
+    # (2026-11-23: penalty 1.0, threshold 0.001: 2 of 5 refused, 1 of 37 falsely; no pair
+    # did better with MiniLM alone).
+    refusal_threshold: float = 0.001
+    refusal_oov_penalty: float = 1.0
 
     # --- answering ---
     generator: str = "extractive"
@@ -149,6 +171,17 @@ class Settings:
         if overrides:
             settings = settings.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
         return settings
+
+
+def parse_assignments(items: typing.Iterable[str]) -> dict[str, str]:
+    """["top_k=8", "mmr=false"] -> {"top_k": "8", "mmr": "false"}; values are coerced later."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{item!r} is not KEY=VALUE, e.g. top_k=8")
+        out[key.strip()] = value
+    return out
 
 
 def find_root(env: typing.Mapping[str, str] | None = None) -> Path:

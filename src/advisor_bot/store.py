@@ -6,7 +6,9 @@ index/
     manifest.json         format, model, chunking, documents and their hashes, file checksums
     chunks.jsonl          one Chunk per line, in vector row order
     documents.jsonl       the cleaned documents (so a citation can show context)
-    vectors.faiss         FAISS index (exact or HNSW)
+    vectors.faiss         FAISS index of chunk vectors (exact or HNSW)
+    units.faiss           FAISS index of sentence-unit vectors, grouped by chunk row
+    units.npy             per unit: chunk row, start and end offset in the chunk text
     bm25/                 bm25s model and vocabulary
 
 A build writes a new version folder completely, fsyncs it, renames it into place and only
@@ -34,6 +36,7 @@ from .chunking import ChunkingConfig, chunk_document, embedding_text
 from .errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError
 from .locking import WriteLock
 from .records import Chunk, Document
+from .sentences import split_units
 from .vectors import VectorIndexConfig
 
 if TYPE_CHECKING:
@@ -41,12 +44,14 @@ if TYPE_CHECKING:
 
     from .embedding import Embedder
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence-unit vectors beside the chunk vectors
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
 VECTORS = "vectors.faiss"
+UNIT_VECTORS = "units.faiss"
+UNIT_TABLE = "units.npy"
 BM25_DIR = "bm25"
 TMP_PREFIX = ".tmp-"
 
@@ -81,7 +86,8 @@ class BuildReport:
                  f"({self.embedded} embedded, {self.reused} reused) in {self.seconds:.1f}s."]
         for label, items in (("added", self.added), ("changed", self.changed), ("deleted", self.deleted)):
             if items:
-                parts.append(f"{label}: {', '.join(items)}")
+                shown = ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+                parts.append(f"{len(items)} {label}: {shown}.")
         return " ".join(parts)
 
 
@@ -120,6 +126,15 @@ class LoadedIndex:
     documents: dict[str, Document]
     vector_index: Any
     bm25: BM25Index
+    unit_index: Any = None
+    # unit_table[i] = (chunk row, start, end); rows are grouped by chunk in chunk order, so
+    # chunk r owns units unit_offsets[r]:unit_offsets[r + 1].
+    unit_table: np.ndarray | None = None
+    unit_offsets: np.ndarray | None = None
+
+    def units_of(self, row: int) -> range:
+        assert self.unit_offsets is not None
+        return range(int(self.unit_offsets[row]), int(self.unit_offsets[row + 1]))
 
     @property
     def model(self) -> str:
@@ -180,6 +195,8 @@ class IndexStore:
 
     def open(self, *, model_name: str | None = None) -> LoadedIndex:
         """The current version, checked against the expected model and its checksums."""
+        import numpy as np
+
         version = self.current_version()
         manifest = self.read_manifest(version)
         assert version is not None
@@ -201,15 +218,21 @@ class IndexStore:
                 documents[data["doc_id"]] = Document(**data)
             index = vector_ops.read(folder / VECTORS)
             bm25 = BM25Index.load(folder / BM25_DIR)
+            unit_index = vector_ops.read(folder / UNIT_VECTORS)
+            unit_table = np.load(folder / UNIT_TABLE, allow_pickle=False)
         except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
             raise IndexCorruptError(f"The index in {folder} cannot be read ({exc}). {REBUILD_HINT}") from exc
-        if index.ntotal != len(chunks) or bm25.size != len(chunks):
+        if (index.ntotal != len(chunks) or bm25.size != len(chunks) or unit_index.ntotal != len(unit_table)
+                or (len(unit_table) and int(unit_table[:, 0].max()) >= len(chunks))):
             raise IndexCorruptError(
                 f"The index in {folder} is inconsistent: {len(chunks)} chunks, {index.ntotal} vectors, "
-                f"{bm25.size} BM25 rows. {REBUILD_HINT}"
+                f"{bm25.size} BM25 rows, {unit_index.ntotal} unit vectors for {len(unit_table)} units. {REBUILD_HINT}"
             )
+        offsets = np.searchsorted(unit_table[:, 0], np.arange(len(chunks) + 1), side="left") if len(unit_table) \
+            else np.zeros(len(chunks) + 1, dtype=np.int64)
         return LoadedIndex(version=version, path=folder, manifest=manifest, chunks=chunks,
-                           documents=documents, vector_index=index, bm25=bm25)
+                           documents=documents, vector_index=index, bm25=bm25, unit_index=unit_index,
+                           unit_table=unit_table, unit_offsets=offsets)
 
     # ---------- writing ----------
 
@@ -250,8 +273,10 @@ class IndexStore:
 
             stage("embedding")
             vectors, embedded, reused = self._vectors_for(chunks, docs, embedder, previous, progress=progress)
+            unit_vectors, unit_table = self._unit_vectors_for(chunks, embedder, previous, progress=progress)
             stage("indexing")
             index = vector_ops.build_vector_index(vectors, self.config.vectors)
+            unit_index = vector_ops.build_vector_index(unit_vectors, self.config.vectors)
             bm25 = BM25Index.build([embedding_text(c, docs[c.doc_id].title) for c in chunks], self.config.bm25)
             stage("writing")
             version = _new_version_name()
@@ -265,11 +290,12 @@ class IndexStore:
                 "model": {"name": embedder.name, "dimension": int(vectors.shape[1])},
                 "settings": settings,
                 "index_type": vector_ops.index_kind(index),
-                "counts": {"documents": len(docs), "chunks": len(chunks)},
+                "counts": {"documents": len(docs), "chunks": len(chunks), "units": len(unit_table)},
                 "stats": {"embedded": embedded, "reused": reused},
                 "documents": {d.doc_id: {**d.meta(), "chunks": per_doc[d.doc_id]} for d in docs.values()},
             }
-            self._publish(version, chunks, list(docs.values()), index, bm25, manifest, started)
+            self._publish(version, chunks, list(docs.values()), index, bm25, manifest, started,
+                          units=(unit_index, unit_table))
             report.seconds = time.perf_counter() - started
             stage("pruning")
             self._prune()
@@ -321,8 +347,47 @@ class IndexStore:
             out[list(new_rows)] = old_vectors[list(old_rows)]
         return out, len(todo), len(reuse)
 
+    def _unit_vectors_for(
+        self, chunks: list[Chunk], embedder: Embedder, previous: LoadedIndex | None, *, progress: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of every sentence unit, reusing those of chunks the previous version had.
+
+        A question usually matches one sentence of a long section far better than the
+        section as a whole; retrieval scores a chunk by its best unit as well as by itself.
+        """
+        import numpy as np
+
+        old_rows: dict[str, int] = {}
+        old_units = None
+        if previous is not None and len(previous) and previous.unit_index is not None and previous.unit_index.ntotal:
+            old_rows = {c.chunk_id: i for i, c in enumerate(previous.chunks)}
+            old_units = vector_ops.all_vectors(previous.unit_index)
+        table: list[tuple[int, int, int]] = []
+        sources: list[int | str] = []  # old unit row to copy, or text to embed
+        for row, chunk in enumerate(chunks):
+            units = split_units(chunk.text)
+            old = old_rows.get(chunk.chunk_id)
+            reuse = old_units is not None and old is not None and len(previous.units_of(old)) == len(units)  # type: ignore[union-attr]
+            for j, unit in enumerate(units):
+                table.append((row, unit.start, unit.end))
+                sources.append(previous.units_of(old)[j] if reuse else unit.text)  # type: ignore[union-attr,index]
+        todo = [i for i, src in enumerate(sources) if isinstance(src, str)]
+        fresh = embedder.encode([str(sources[i]) for i in todo], show_progress=progress and len(todo) > 256)
+        dim = embedder.dimension if not todo else fresh.shape[1]
+        out = np.zeros((len(sources), dim), dtype=np.float32)
+        if todo:
+            out[todo] = fresh
+        copy = [(i, src) for i, src in enumerate(sources) if not isinstance(src, str)]
+        if copy and old_units is not None:
+            new_idx, old_idx = zip(*copy, strict=True)
+            out[list(new_idx)] = old_units[list(old_idx)]
+        return out, np.asarray(table, dtype=np.int32).reshape(-1, 3)
+
     def _publish(self, version: str, chunks: list[Chunk], docs: list[Document], index: Any,
-                 bm25: BM25Index, manifest: dict[str, Any], started: float) -> None:
+                 bm25: BM25Index, manifest: dict[str, Any], started: float, *,
+                 units: tuple[Any, np.ndarray]) -> None:
+        import numpy as np
+
         tmp = self.path / f"{TMP_PREFIX}{version}"
         tmp.mkdir(parents=True)
         try:
@@ -333,8 +398,12 @@ class IndexStore:
                 for d in docs:
                     fh.write(json.dumps({**asdict(d), "tags": list(d.tags)}, ensure_ascii=False) + "\n")
             vector_ops.write(index, tmp / VECTORS)
+            vector_ops.write(units[0], tmp / UNIT_VECTORS)
+            with open(tmp / UNIT_TABLE, "wb") as fh:
+                np.save(fh, units[1], allow_pickle=False)
             bm25.save(tmp / BM25_DIR)
-            files = [tmp / CHUNKS, tmp / DOCUMENTS, tmp / VECTORS, *bm25_files(tmp / BM25_DIR)]
+            files = [tmp / CHUNKS, tmp / DOCUMENTS, tmp / VECTORS, tmp / UNIT_VECTORS, tmp / UNIT_TABLE,
+                     *bm25_files(tmp / BM25_DIR)]
             manifest["files"] = {p.relative_to(tmp).as_posix(): file_record(p) for p in files}
             manifest["build_seconds"] = round(time.perf_counter() - started, 3)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
