@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import generators as generator_registry
-from .citations import CitationFilter, sentences_citing
-from .condense import condense
+from .citations import CitationFilter, attribute_uncited, sentences_citing
+from .condense import condense, needs_context
 from .corpus import CorpusLoad, Problem, load_corpus
 from .embedding import Embedder, SentenceEmbedder
 from .errors import GeneratorError, IndexMissingError, InvalidQuestionError
@@ -153,6 +153,23 @@ class Advisor:
             self._generators[name] = generator_registry.create(name, GeneratorContext(self.settings, self.embedder))
         return self._generators[name]
 
+    def condense(self, question: str, history: Sequence[Message], generator: str | None = None) -> str:
+        """The standalone query for retrieval: written by the LLM generator when one is active
+        (llm_condenser), else by the rules in condense.py; raw history is never retrieved with."""
+        rules = condense(question, history)
+        name = generator or self.settings.generator
+        if not history or name == "extractive" or not self.settings.llm_condenser or not needs_context(question):
+            return rules
+        try:
+            rewrite = getattr(self.generator(name), "condense", None)
+            if rewrite is None:
+                return rules
+            text = " ".join(str(rewrite(question, history)).split())[:300].strip(" \"'")
+        except Exception as exc:  # a failing model must not block retrieval
+            log.warning("LLM condenser of %s failed (%s); using the rule-based query", name, type(exc).__name__)
+            return rules
+        return text if len(text.split()) >= 2 else rules
+
     def relevance(self, query: str, passages: Sequence[Passage]) -> float:
         """How well the passages can answer the query (see relevance.py)."""
         return relevance_score(query, passages, self.index.bm25, self.settings.refusal_oov_penalty)
@@ -185,7 +202,7 @@ class AnswerStream:
         adv = self.advisor
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        query = condense(self.question, self.history)
+        query = adv.condense(self.question, self.history, self.generator_name)
         timings["condense"] = time.perf_counter() - started
         t0 = time.perf_counter()
         passages = adv.retriever.search(query, self.k, mmr=adv.settings.mmr, timings=timings)
@@ -210,6 +227,9 @@ class AnswerStream:
         timings["generate"] = time.perf_counter() - t1
         timings["total"] = time.perf_counter() - started
         text = "".join(pieces).strip()
+        attributed = 0
+        if relevant and used != "extractive" and adv.settings.attribute_uncited and not is_refusal(text):
+            text, attributed = attribute_uncited(text, [p.text for p in passages], checker.order)
         refused = not checker.order and is_refusal(text)
         self.answer = Answer(
             question=self.question,
@@ -221,6 +241,7 @@ class AnswerStream:
             generator=used,
             query=query,
             dropped_citations=checker.dropped,
+            attributed_citations=attributed,
             timings=timings,
             relevance=score,
         )

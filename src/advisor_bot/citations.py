@@ -85,3 +85,41 @@ def sentences_citing(text: str) -> dict[int, list[str]]:
             if stripped:
                 out.setdefault(n, []).append(stripped)
     return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s)|\n+")
+_CONTENT = re.compile(r"[a-z0-9]{3,}")
+_COMMON = frozenset(["the", "and", "for", "you", "your", "that", "this", "with", "are", "was", "were", "have", "has", "not", "but", "can", "will", "from", "they", "them", "their", "what", "when", "which", "who", "how", "why", "also", "just", "more", "most", "some", "any", "all", "its", "it's", "into", "out", "about", "would", "should", "could", "been", "being", "there", "here", "than", "then", "very", "such", "each", "other"])
+
+
+def attribute_uncited(text: str, passage_texts: list[str], order: dict[int, int], *,
+                      min_overlap: float = 0.6, min_words: int = 5) -> tuple[str, int]:
+    """Give a marker to each uncited sentence that one passage sentence clearly supports.
+
+    Small local models often answer from the sources without writing [n]; a sentence whose
+    content words mostly (min_overlap) occur in one sentence of passage n is cited as n.
+    Unsupported sentences stay uncited. Returns the new text and how many markers were added;
+    `order` (passage number -> citation number) is extended in place.
+    """
+    from .sentences import split_units
+
+    units = [(n, set(_CONTENT.findall(u.text.lower())) - _COMMON)
+             for n, t in enumerate(passage_texts, start=1) for u in split_units(t)]
+    out: list[str] = []
+    added = 0
+    pos = 0
+    for match in [*list(_SENTENCE_END.finditer(text)), None]:
+        end = match.start() if match else len(text)
+        sentence = text[pos:end]
+        words = set(_CONTENT.findall(sentence.lower())) - _COMMON
+        if sentence.strip() and not _MARKER.search(sentence) and len(words) >= min_words and units:
+            n, support = max(((n, len(words & u) / len(words)) for n, u in units), key=lambda x: x[1])
+            if support >= min_overlap:
+                number = order.setdefault(n, len(order) + 1)
+                sentence = sentence.rstrip() + f" [{number}]" + sentence[len(sentence.rstrip()):]
+                added += 1
+        out.append(sentence)
+        if match:
+            out.append(text[end:match.end()])
+            pos = match.end()
+    return "".join(out), added

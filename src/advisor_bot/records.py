@@ -137,6 +137,8 @@ class Answer:
     generator: str = "extractive"
     query: str = ""  # the standalone query actually retrieved with
     dropped_citations: int = 0
+    # markers the Advisor added to uncited LLM sentences that one passage clearly supports
+    attributed_citations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     relevance: float | None = None  # compared with settings.refusal_threshold
 
@@ -149,6 +151,7 @@ class Answer:
             "notice": self.notice,
             "generator": self.generator,
             "dropped_citations": self.dropped_citations,
+            "attributed_citations": self.attributed_citations,
             "relevance": None if self.relevance is None else round(self.relevance, 4),
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],

@@ -91,6 +91,10 @@ class Settings:
     max_question_chars: int = 2000
     max_answer_sentences: int = 6
     generator_timeout: float = 60.0
+    # With an LLM generator, follow-ups are rewritten by the model (rule-based on failure).
+    llm_condenser: bool = True
+    # Cite uncited LLM sentences that one passage sentence clearly supports (citations.py).
+    attribute_uncited: bool = True
 
     # --- local LLM (llama.cpp) ---
     local_model_path: str = ""
@@ -99,6 +103,7 @@ class Settings:
     local_n_ctx: int = 2048
     local_max_tokens: int = 256
     local_temperature: float = 0.2
+    local_repeat_penalty: float = 1.15  # small models loop without it
 
     # --- OpenAI-compatible HTTP API ---
     openai_base_url: str = "http://127.0.0.1:8080/v1"
@@ -108,6 +113,7 @@ class Settings:
     openai_read_timeout: float = 60.0
     openai_max_retries: int = 2
     openai_max_tokens: int = 400
+    openai_context_tokens: int = 3000  # budget for sources in the prompt (estimated at 4 chars/token)
     openai_temperature: float = 0.2
 
     # --- index maintenance ---
