@@ -63,3 +63,29 @@ def test_bad_questions_fail_cleanly_without_traceback(tiny_root: Path) -> None:
 def test_help_is_fast_to_reach(tiny_root: Path) -> None:
     result = _run("--help", cwd=tiny_root)
     assert result.returncode == 0 and "index" in result.stdout and "ask" in result.stdout
+
+
+def test_add_copies_converts_indexes_and_names_what_it_refused(tiny_root: Path, tmp_path: Path) -> None:
+    page = tmp_path / "mentor.html"
+    page.write_text("<html><head><title>Finding a Mentor</title><script>alert(1)</script></head><body>"
+                    "<p>Write to graduate students first; they reply more often than professors do.</p></body></html>")
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    result = CliRunner().invoke(main, ["--root", str(tiny_root), "add", str(page), str(empty), str(tmp_path / "nope.pdf")])
+    assert result.exit_code == 0, result.output
+    assert "added" in result.stdout and "finding-a-mentor.md" in result.stdout and "Built index" in result.stdout
+    assert "refused empty.md: is empty" in result.stderr and "nope.pdf" in result.stderr
+    written = (tiny_root / "corpus" / "essays" / "finding-a-mentor.md").read_text()
+    assert "title: Finding a Mentor" in written and "alert" not in written
+    answer = cli(tiny_root, "ask", "who replies more often, graduate students or professors?", "--json")
+    assert json.loads(answer.output)["citations"][0]["title"] == "Finding a Mentor"
+    status = json.loads(cli(tiny_root, "index", "--status", "--json").output)
+    assert status["up_to_date"] and status["documents"] == 6
+
+
+def test_add_with_nothing_usable_fails_cleanly(tiny_root: Path, tmp_path: Path) -> None:
+    (tmp_path / "x.md").write_bytes(b"\x00\x01binary")
+    result = CliRunner().invoke(main, ["--root", str(tiny_root), "add", str(tmp_path / "x.md")])
+    assert result.exit_code == 1 and "binary" in result.stderr and "Traceback" not in result.output
+    two = CliRunner().invoke(main, ["--root", str(tiny_root), "add", "a.md", "b.md", "--title", "T"])
+    assert two.exit_code == 2 and "one essay" in two.stderr

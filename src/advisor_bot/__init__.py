@@ -24,12 +24,14 @@ __all__ = [
     "Document",
     "Passage",
     "Settings",
+    "Upload",
     "__version__",
 ]
 
 if TYPE_CHECKING:
     from .advisor import Advisor, AnswerStream
     from .errors import AdvisorError
+    from .ingest import Upload
     from .records import Answer, Chunk, Citation, Document, Passage
     from .settings import Settings
 
@@ -43,6 +45,7 @@ _LAZY = {
     "Document": ".records",
     "Passage": ".records",
     "Settings": ".settings",
+    "Upload": ".ingest",
 }
 
 

@@ -9,8 +9,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import generators as generator_registry
@@ -20,6 +21,7 @@ from .corpus import CorpusLoad, Problem, load_corpus
 from .embedding import Embedder, SentenceEmbedder
 from .errors import GeneratorError, IndexMissingError, InvalidQuestionError
 from .generators import Generator, GeneratorContext, Message
+from .ingest import Added, Refused, Upload, add_uploads
 from .prompts import is_refusal, refusal_text
 from .records import Answer, Citation, Passage
 from .relevance import relevance as relevance_score
@@ -40,6 +42,15 @@ class BuildResult:
 
     report: BuildReport
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class AddResult:
+    """What `add_documents` wrote, what it refused and why, and the index build that followed."""
+
+    added: list[Added] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    build: BuildResult | None = None
 
 
 class Advisor:
@@ -111,12 +122,32 @@ class Advisor:
             log.warning("skipped %s", problem)
         return loaded
 
-    def build_index(self, *, rebuild: bool = False, progress: bool = False, lock_timeout: float = 0.0) -> BuildResult:
+    def build_index(self, *, rebuild: bool = False, progress: bool = False, lock_timeout: float = 0.0,
+                    on_stage: Callable[[str], None] | None = None) -> BuildResult:
         """Sync the index with corpus/: embed new chunks, drop deleted ones, publish atomically."""
         loaded = self.load_corpus()
         report = self.store.build(loaded.documents, self.embedder, rebuild=rebuild, progress=progress,
-                                  lock_timeout=lock_timeout)
+                                  lock_timeout=lock_timeout, on_stage=on_stage)
         return BuildResult(report=report, problems=loaded.problems)
+
+    def refresh(self, *, progress: bool = False, lock_timeout: float = 0.0,
+                on_stage: Callable[[str], None] | None = None) -> BuildResult:
+        """Bring the index in line with corpus/ (new, changed, deleted files) and serve the result
+        from the next question on."""
+        result = self.build_index(progress=progress, lock_timeout=lock_timeout, on_stage=on_stage)
+        self.index  # noqa: B018 - reopen now rather than on the next question
+        return result
+
+    def add_documents(self, items: Iterable[Upload | str | Path], *, index: bool = True, progress: bool = False,
+                      lock_timeout: float = 0.0, on_stage: Callable[[str], None] | None = None) -> AddResult:
+        """Copy essays (paths, or `Upload`s of bytes/text with optional title, author, url) into
+        corpus/essays/ as markdown with front matter, then refresh the index. Refused files are
+        listed in the result with the reason; nothing already in the corpus is touched."""
+        report = add_uploads(items, self.settings.corpus_path, max_bytes=self.settings.max_file_bytes)
+        build = None
+        if index and report.added:
+            build = self.refresh(progress=progress, lock_timeout=lock_timeout, on_stage=on_stage)
+        return AddResult(added=report.added, refused=report.refused, build=build)
 
     def status(self, *, check_corpus: bool = True) -> IndexStatus:
         documents = self.load_corpus().documents if check_corpus else None

@@ -114,6 +114,55 @@ def index(obj: _Context, rebuild: bool, show_status: bool, as_json: bool) -> Non
     _run(go)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--title", default=None, help="Title of the essay (one file only); otherwise taken from the file.")
+@click.option("--author", default=None, help="Author (one file only).")
+@click.option("--url", "source_url", default=None, help="Link to the original (one file only).")
+@click.option("--kind", default=None, help="blog, guide, answer, post, newsletter or essay.")
+@click.option("--no-index", is_flag=True, help="Only copy into corpus/essays/; run `advisor-bot index` later.")
+@click.pass_obj
+def add(obj: _Context, paths: tuple[Path, ...], title: str | None, author: str | None, source_url: str | None,
+        kind: str | None, no_index: bool) -> None:
+    """Add essays (.md, .txt, .html) to corpus/essays/ and update the index.
+
+    HTML is converted to markdown; front matter (title, author, url, date added) is written from
+    what the file says and the options. Refused files are named with the reason; nothing already
+    in the corpus is changed.
+    """
+
+    def go() -> None:
+        from .advisor import Advisor
+        from .errors import AdvisorError
+        from .ingest import Upload
+
+        if (title or author or source_url) and len(paths) > 1:
+            _fail("--title, --author and --url describe one essay; add files one at a time to set them.", 2)
+        meta = {"title": title, "author": author, "source_url": source_url, "kind": kind}
+        items: list[Any] = []
+        for p in paths:
+            try:
+                items.append(Upload.from_path(p, **meta))
+            except AdvisorError:
+                items.append(p)  # refused with its reason by add_documents
+        advisor = Advisor(obj.settings())
+        result = advisor.add_documents(items, progress=sys.stderr.isatty(),
+                                       on_stage=lambda s: click.echo(f"  {s} ...", err=True))
+        for a in result.added:
+            click.echo(f"added   {a.path} ({a.title})")
+        for r in result.refused:
+            click.echo(f"refused {r}", err=True)
+        if result.build is not None:
+            _report_problems(result.build.problems)
+            click.echo(result.build.report.summary())
+        elif result.added:
+            click.echo("not indexed yet: run `advisor-bot index`")
+        if not result.added:
+            sys.exit(1)
+
+    _run(go)
+
+
 def _format_status(status: Any) -> str:
     if status.version is None:
         return f"No index in {status.path} yet. Run `advisor-bot index` to build it ({len(status.added)} documents waiting)."

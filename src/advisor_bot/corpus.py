@@ -179,7 +179,7 @@ def load_essay(path: Path, *, doc_id: str, rel_path: str | None = None, max_file
     body = clean_text(post.content)
     if not body.strip():
         raise DocumentError(rel, "has front matter but no text; add the essay below the header")
-    title = _meta_str(meta.get("title")) or _first_heading(body) or _title_from_name(path.stem)
+    title = _meta_str(meta.get("title")) or first_heading(body) or _title_from_name(path.stem)
     kind = (_meta_str(meta.get("kind")) or "essay").lower()
     return Document(
         doc_id=doc_id,
@@ -280,7 +280,7 @@ def _meta_list(value: Any) -> list[str]:
     return [s for s in (_meta_str(v) for v in items) if s]
 
 
-def _first_heading(body: str) -> str | None:
+def first_heading(body: str) -> str | None:
     m = _H1.search(body)
     return m.group(1).strip() if m else None
 

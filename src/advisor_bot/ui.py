@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import gradio as gr
 
-    from .advisor import Advisor
+    from .advisor import AddResult, Advisor
+    from .ingest import Upload
     from .records import Answer, Passage
     from .settings import Settings
 
@@ -92,9 +93,24 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
             history[-1]["content"] = escape_markdown_html(f"Sorry: {exc}")
             yield history, "", sources_html(None)
 
+    def add_essay(files: list[Any] | None, pasted: str, title: str, author: str, url: str,
+                  progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's idiom
+        stages = ["chunking", "embedding", "indexing", "writing", "pruning"]
+        try:
+            uploads = essay_uploads(files, pasted, title=title, author=author, url=url)
+            if not uploads:
+                return "Choose a file or paste the essay text first."
+            progress(0.05, desc="checking the files")
+            result = advisor.add_documents(
+                uploads, on_stage=lambda s: progress((stages.index(s) + 1) / (len(stages) + 1) if s in stages else 0.5,
+                                                     desc=s))
+        except AdvisorError as exc:
+            return escape_markdown_html(f"Nothing was added: {exc}")
+        return add_report_markdown(result)
+
     with gr.Blocks(title="advisor-bot") as demo:
         gr.Markdown("## advisor-bot\nCareer and research advice for getting into AI, answered from essays with citations.")
-        with gr.Row():
+        with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Chat", height=520, buttons=["copy"], elem_id="chat")
                 box = gr.Textbox(placeholder="Ask about AI research careers, PhDs, interviews, learning resources ...",
@@ -102,8 +118,58 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="sources")
+        with gr.Tab("Add an essay"):
+            gr.Markdown("Upload .md, .txt or .html files, or paste the text. The essay is copied into "
+                        "`corpus/essays/` with its details, indexed, and used from the next question on.")
+            with gr.Row():
+                with gr.Column():
+                    files = gr.File(label="Files", file_count="multiple", file_types=[".md", ".markdown", ".txt", ".html", ".htm"],
+                                    elem_id="add-files")
+                    pasted = gr.Textbox(label="...or paste the essay (markdown or plain text)", lines=8, elem_id="add-text")
+                with gr.Column():
+                    title = gr.Textbox(label="Title (taken from the file when empty)", elem_id="add-title")
+                    author = gr.Textbox(label="Author", elem_id="add-author")
+                    url = gr.Textbox(label="Link to the original (https://...)", elem_id="add-url")
+                    add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
+            add_status = gr.Markdown(elem_id="add-status")
         box.submit(respond, [box, chat], [chat, box, sources])
+        add_button.click(add_essay, [files, pasted, title, author, url], [add_status])
     return demo
+
+
+def essay_uploads(files: list[Any] | None, pasted: str | None, *, title: str = "", author: str = "",
+                  url: str = "") -> list[Upload]:
+    """What the add panel was given, as Uploads; title, author and url describe a single essay."""
+    from pathlib import Path
+
+    from .errors import UploadError
+    from .ingest import Upload
+
+    paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in files or []]
+    count = len(paths) + (1 if (pasted or "").strip() else 0)
+    meta = {"title": title or None, "author": author or None, "source_url": url or None}
+    if count > 1 and any(meta.values()):
+        raise UploadError("title, author and link describe one essay; add several files without them, "
+                          "or one file at a time with them")
+    uploads = [Upload(name=p.name, data=p.read_bytes(), **meta) for p in paths]
+    if (pasted or "").strip():
+        uploads.append(Upload(name="pasted.md", data=str(pasted), **meta))
+    return uploads
+
+
+def add_report_markdown(result: AddResult) -> str:
+    """The add panel's report: what went in, what was refused and why, the index build."""
+    lines: list[str] = []
+    for a in result.added:
+        lines.append(f"- added **{escape_markdown_html(a.title)}** as `{a.path.name}`")
+    for r in result.refused:
+        lines.append(f"- refused {escape_markdown_html(str(r))}")
+    if result.build is not None:
+        lines.append("")
+        lines.append(escape_markdown_html(result.build.report.summary()))
+        lines.append("")
+        lines.append("Ask away: the next question already searches the new text.")
+    return "\n".join(lines) or "Nothing to add."
 
 
 def _plain(content: Any) -> str:
