@@ -89,3 +89,10 @@ def test_add_with_nothing_usable_fails_cleanly(tiny_root: Path, tmp_path: Path) 
     assert result.exit_code == 1 and "binary" in result.stderr and "Traceback" not in result.output
     two = CliRunner().invoke(main, ["--root", str(tiny_root), "add", "a.md", "b.md", "--title", "T"])
     assert two.exit_code == 2 and "one essay" in two.stderr
+
+
+def test_serve_on_all_interfaces_without_login_is_refused(tiny_root: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_BOT_")}
+    result = subprocess.run([sys.executable, "-m", "advisor_bot", "--root", str(tiny_root), "serve", "--host", "0.0.0.0"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1 and "--no-auth" in result.stderr and "Traceback" not in result.stderr

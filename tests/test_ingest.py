@@ -42,6 +42,7 @@ def test_html_becomes_markdown_without_scripts() -> None:
 
 def test_front_matter_is_inferred_and_overridden() -> None:
     meta, body = prepare(Upload("debugging.md", ESSAY), max_bytes=10_000)
+    assert body.startswith("# Debugging Neural Networks")
     assert meta["title"] == "Debugging Neural Networks" and meta["kind"] == "essay" and "added" in meta
     meta, _ = prepare(Upload("notes.txt", "Start small and overfit one batch before anything else.", title="Tiny data",
                              author="A. Person", source_url="https://example.org/t"), max_bytes=10_000)

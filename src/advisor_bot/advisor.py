@@ -179,6 +179,13 @@ class Advisor:
         question = validate_question(question, self.settings.max_question_chars)
         return AnswerStream(self, question, clean_history(history), generator or self.settings.generator, k)
 
+    def generator_availability(self) -> dict[str, str | None]:
+        """name -> None when the generator can run here, else the reason it cannot."""
+        return generator_registry.availability(GeneratorContext(self.settings, self.embedder))
+
+    def available_generators(self) -> list[str]:
+        return [name for name, reason in self.generator_availability().items() if reason is None]
+
     def generator(self, name: str) -> Generator:
         if name not in self._generators:
             self._generators[name] = generator_registry.create(name, GeneratorContext(self.settings, self.embedder))
@@ -262,6 +269,19 @@ class AnswerStream:
         if relevant and used != "extractive" and adv.settings.attribute_uncited and not is_refusal(text):
             text, attributed = attribute_uncited(text, [p.text for p in passages], checker.order)
         refused = not checker.order and is_refusal(text)
+        if relevant and used != "extractive" and not refused and not checker.order and adv.settings.require_citations:
+            # An LLM answer that cites nothing is not grounded: show the extractive one, and say so.
+            self.notice = (f"The {used} generator's answer cited none of the sources, so it is not shown as the "
+                           "answer; the extractive answer, built from the sources, follows.")
+            yield f"\n\n---\n*{self.notice}*\n\n"
+            checker = CitationFilter(len(passages))
+            pieces = []
+            for piece in checker.stream(adv.generator("extractive").generate(self.question, passages, self.history)):
+                pieces.append(piece)
+                yield piece
+            text, used, attributed = "".join(pieces).strip(), "extractive", 0
+            refused = not checker.order and is_refusal(text)
+            timings["total"] = time.perf_counter() - started
         self.answer = Answer(
             question=self.question,
             text=text,

@@ -300,14 +300,17 @@ def evaluate_cmd(obj: _Context, questions_path: Path, k: int, generator: str | N
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1, this machine only).")
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
+@click.option("--no-auth", is_flag=True,
+              help="Serve beyond this machine without a login (otherwise ADVISOR_BOT_USERNAME/PASSWORD are required).")
 @click.pass_obj
-def serve(obj: _Context, host: str | None, port: int | None) -> None:
+def serve(obj: _Context, host: str | None, port: int | None, no_auth: bool) -> None:
     """Start the chat UI in the browser."""
 
     def go() -> None:
         from .ui import serve as serve_ui
 
-        serve_ui(obj.settings(**({"host": host} if host else {}), **({"port": port} if port else {})))
+        serve_ui(obj.settings(**({"host": host} if host else {}), **({"port": port} if port else {})),
+                 no_auth=no_auth)
 
     _run(go)
 

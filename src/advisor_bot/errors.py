@@ -42,6 +42,10 @@ class IndexCorruptError(AdvisorError):
     """An index file is missing, truncated or does not match its checksum."""
 
 
+class IndexWriteError(AdvisorError):
+    """A new index version could not be written (disk full, permissions); the old one still serves."""
+
+
 class IndexLockedError(AdvisorError):
     """Another process holds the index write lock."""
 

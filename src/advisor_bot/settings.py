@@ -18,6 +18,10 @@ from typing import Any
 from .errors import SettingsError
 
 ENV_PREFIX = "ADVISOR_BOT_"
+# Read by `serve` for the login of a UI bound beyond this machine; never settings (never logged).
+AUTH_USER_ENV = ENV_PREFIX + "USERNAME"
+AUTH_PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
+NOT_SETTINGS = {ENV_PREFIX + "ROOT", AUTH_USER_ENV, AUTH_PASSWORD_ENV}
 CONFIG_NAME = "advisor-bot.toml"
 PACKAGED_MINILM = "all-MiniLM-L6-v2"
 
@@ -93,6 +97,8 @@ class Settings:
     generator_timeout: float = 60.0
     # With an LLM generator, follow-ups are rewritten by the model (rule-based on failure).
     llm_condenser: bool = True
+    # An LLM answer citing no source (after attribution) is replaced by the extractive answer, with a notice.
+    require_citations: bool = True
     # Cite uncited LLM sentences that one passage sentence clearly supports (citations.py).
     attribute_uncited: bool = True
 
@@ -124,6 +130,9 @@ class Settings:
     # --- serving ---
     host: str = "127.0.0.1"
     port: int = 7860
+    # A host other than this machine needs ADVISOR_BOT_USERNAME and ADVISOR_BOT_PASSWORD set,
+    # unless auth is turned off on purpose (`serve --no-auth`).
+    require_auth_off_localhost: bool = True
 
     @property
     def corpus_path(self) -> Path:
@@ -170,7 +179,7 @@ class Settings:
         from_env = {
             name[len(ENV_PREFIX):].lower(): value
             for name, value in env.items()
-            if name.startswith(ENV_PREFIX) and name != ENV_PREFIX + "ROOT"
+            if name.startswith(ENV_PREFIX) and name not in NOT_SETTINGS
         }
         if from_env:
             settings = settings.with_overrides(**from_env)

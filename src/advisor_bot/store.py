@@ -18,6 +18,7 @@ leaves the previous version serving. Only chunks with new ids are embedded.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from . import vectors as vector_ops
 from .bm25 import BM25Config, BM25Index, bm25_files
 from .chunking import ChunkingConfig, chunk_document, embedding_text
-from .errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
 from .locking import WriteLock
 from .records import Chunk, Document
 from .sentences import split_units
@@ -294,8 +295,19 @@ class IndexStore:
                 "stats": {"embedded": embedded, "reused": reused},
                 "documents": {d.doc_id: {**d.meta(), "chunks": per_doc[d.doc_id]} for d in docs.values()},
             }
-            self._publish(version, chunks, list(docs.values()), index, bm25, manifest, started,
-                          units=(unit_index, unit_table))
+            try:
+                self._publish(version, chunks, list(docs.values()), index, bm25, manifest, started,
+                              units=(unit_index, unit_table))
+            except (OSError, RuntimeError) as exc:  # faiss reports write errors as RuntimeError
+                serving = previous.version if previous is not None else self.current_version()
+                still = f"the previous version {serving} is still serving" if serving else "no index was published"
+                full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc)
+                reason = "no space left on device" if full else (getattr(exc, "strerror", None) or str(exc)[:200])
+                hint = "Free some disk space" if full else "Fix the cause"
+                raise IndexWriteError(
+                    f"Could not write the new index version in {self.path} ({reason}); {still}. "
+                    f"{hint} and run `advisor-bot index` again."
+                ) from exc
             report.seconds = time.perf_counter() - started
             stage("pruning")
             self._prune()

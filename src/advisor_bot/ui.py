@@ -1,19 +1,33 @@
-"""The Gradio chat: streamed answers on the left, the cited sources on the right."""
+"""The Gradio app: a streamed, cited chat with a sources panel, feedback, export and an add tab.
+
+Rendering lives in ui_render.py (pure functions, escaped); this module wires it to Gradio.
+"""
 
 from __future__ import annotations
 
-import html
 import logging
+import os
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .ui_render import (
+    answer_markdown,
+    answer_record,
+    escape_markdown_html,
+    export_markdown,
+    sources_html,
+    topic_examples,
+)
 
 if TYPE_CHECKING:
     import gradio as gr
 
     from .advisor import AddResult, Advisor
     from .ingest import Upload
-    from .records import Answer, Passage
     from .settings import Settings
 
 log = logging.getLogger("advisor_bot")
@@ -22,76 +36,100 @@ EXAMPLES = [
     "How do I prepare for an ML interview?",
     "Do I need to master all the math before reading papers?",
     "How should I choose a PhD supervisor?",
-    "What should I study to get into computer vision?",
-    "Where can I keep up with new AI papers?",
 ]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 CSS = """
-.sources-panel {max-height: 70vh; overflow-y: auto;}
-.source-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin-bottom: 8px;}
-.source-card h4 {margin: 0 0 4px 0;}
+.sources-panel {max-height: 72vh; overflow-y: auto;}
+.answer-sources > summary {font-weight: 600; cursor: pointer; margin: 4px 0;}
+.source-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 6px 0;}
+.source-card > summary {cursor: pointer;}
+.source-card.flash {outline: 2px solid var(--color-accent); transition: outline 0.3s;}
 .source-card .section {color: var(--body-text-color-subdued); font-size: 0.9em;}
+.source-card .scores {color: var(--body-text-color-subdued); font-size: 0.8em; font-family: monospace;}
 .source-card .passage {white-space: pre-wrap; font-size: 0.9em; margin-top: 6px;}
+.source-card mark {background: #fff3a3; color: inherit;}
 """
 
-
-def escape_markdown_html(text: str) -> str:
-    """Answer text is markdown; any HTML inside it (from an essay or a model) is shown as text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def sources_html(answer: Answer | None, passages: list[Passage] | None = None) -> str:
-    """Cards for the cited passages (or the retrieved ones for a refusal), all text escaped."""
-    if answer is None:
-        return "<p class='source-empty'>Sources for the answer appear here.</p>"
-    cards: list[str] = []
-    if answer.citations:
-        items = [(f"[{c.n}]", c.passage) for c in answer.citations]
-    else:
-        items = [(f"#{p.rank}", p) for p in (passages or answer.passages)]
-    for label, p in items:
-        link = ""
-        if p.url and p.url.startswith(("http://", "https://")):
-            link = f" <a href='{html.escape(p.url, quote=True)}' target='_blank' rel='noopener noreferrer'>source</a>"
-        cards.append(
-            "<div class='source-card'>"
-            f"<h4>{html.escape(label)} {html.escape(p.title)}{link}</h4>"
-            + (f"<div class='section'>{html.escape(p.section)}</div>" if p.section else "")
-            + f"<div class='passage'>{html.escape(p.text)}</div></div>"
-        )
-    heading = "Sources" if answer.citations else "Nearest passages (not cited)"
-    return f"<div class='sources-panel'><h3>{heading}</h3>{''.join(cards)}</div>"
+# Clicking an inline [n] opens that passage's card in the sources panel instead of navigating.
+JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href^="#source-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const card = document.getElementById(link.getAttribute('href').slice(1));
+    if (!card) return;
+    const group = card.closest('details.answer-sources');
+    if (group) group.open = true;
+    card.open = true;
+    card.classList.add('flash');
+    card.scrollIntoView({block: 'nearest'});
+    setTimeout(() => card.classList.remove('flash'), 1500);
+  }, true);
+}
+"""
 
 
 def build_ui(advisor: Advisor) -> gr.Blocks:
     import gradio as gr
 
     from .errors import AdvisorError
+    from .feedback import FeedbackLog
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+    feedback = FeedbackLog.in_dir(advisor.settings.data_path)
+    usable = advisor.available_generators()
+    default_generator = advisor.settings.generator if advisor.settings.generator in usable else "extractive"
+    index = advisor.index
+    examples = EXAMPLES + topic_examples(list(index.documents.values()), index.chunks, limit=4)
+
+    def respond(message: str, history: list[dict[str, Any]], records: list[dict[str, Any]], generator: str,
+                k: float, show_scores: bool) -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
+        records = list(records or [])
         if not (message or "").strip():
-            yield history, "", sources_html(None)
+            yield history, "", sources_html(records, show_scores=show_scores), records
             return
-        turns = [{"role": m["role"], "content": _plain(m["content"])} for m in history]
-        history = [*history, {"role": "user", "content": escape_markdown_html(message)}, {"role": "assistant", "content": ""}]
+        turns = []
+        for r in records:
+            turns += [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["text"]}]
+        history = [*history, {"role": "user", "content": escape_markdown_html(message)},
+                   {"role": "assistant", "content": ""}]
         try:
-            stream = advisor.stream(message, turns)
+            stream = advisor.stream(message, turns, generator=generator or None, k=int(k))
             text = ""
             for piece in stream:
                 text += piece
                 history[-1]["content"] = escape_markdown_html(text)
-                yield history, "", sources_html(None)
-            answer = stream.answer
-            assert answer is not None
-            final = escape_markdown_html(answer.text)
-            if answer.notice:
-                final += f"\n\n> {escape_markdown_html(answer.notice)}"
-            history[-1]["content"] = final
-            yield history, "", sources_html(answer)
+                yield history, "", sources_html(records, show_scores=show_scores), records
+            assert stream.answer is not None
+            record = answer_record(stream.answer, turn=len(records), version=advisor.index.version)
+            record["message_index"] = len(history) - 1
+            records.append(record)
+            history[-1]["content"] = answer_markdown(record)
         except AdvisorError as exc:
             history[-1]["content"] = escape_markdown_html(f"Sorry: {exc}")
-            yield history, "", sources_html(None)
+        yield history, "", sources_html(records, show_scores=show_scores), records
+
+    def on_vote(event: gr.LikeData, records: list[dict[str, Any]]) -> str:
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        record = next((r for r in records or [] if r.get("message_index") == index), None)
+        if record is None:
+            return "That message has no answer to rate."
+        rating = "up" if event.liked is True else "down" if event.liked is False else "none"
+        feedback.record(rating, record)
+        return {"up": "Thanks, noted 👍", "down": "Thanks, noted 👎", "none": "Vote withdrawn."}[rating]
+
+    on_vote.__annotations__["event"] = gr.LikeData  # Gradio finds event data by the real class
+
+    def export(records: list[dict[str, Any]]) -> Any:
+        if not records:
+            return gr.update(value=None, visible=False)
+        folder = Path(tempfile.mkdtemp(prefix="advisor-bot-export-"))
+        path = folder / f"advisor-bot-{time.strftime('%Y%m%d-%H%M%S')}.md"
+        path.write_text(export_markdown(records), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
 
     def add_essay(files: list[Any] | None, pasted: str, title: str, author: str, url: str,
                   progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's idiom
@@ -109,22 +147,36 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         return add_report_markdown(result)
 
     with gr.Blocks(title="advisor-bot") as demo:
-        gr.Markdown("## advisor-bot\nCareer and research advice for getting into AI, answered from essays with citations.")
+        records = gr.State([])
+        gr.Markdown("## advisor-bot\nCareer and research advice for getting into AI, answered from essays "
+                    "with citations. Click a [n] to open its passage.")
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Chat", height=520, buttons=["copy"], elem_id="chat")
+                chat = gr.Chatbot(label="Chat", height=520, buttons=["copy", "copy_all"], elem_id="chat",
+                                  feedback_options=("Like", "Dislike"))
                 box = gr.Textbox(placeholder="Ask about AI research careers, PhDs, interviews, learning resources ...",
                                  show_label=False, elem_id="question", submit_btn=True)
-                gr.Examples(EXAMPLES, inputs=box, label="Try")
+                gr.Examples(examples, inputs=box, label="Try")
+                with gr.Row():
+                    export_button = gr.Button("Export conversation (markdown)", size="sm", elem_id="export")
+                    clear_button = gr.Button("New conversation", size="sm", elem_id="clear")
+                export_file = gr.File(label="Conversation", visible=False, elem_id="export-file")
+                vote_status = gr.Markdown(elem_id="vote-status")
             with gr.Column(scale=2):
-                sources = gr.HTML(sources_html(None), elem_id="sources")
+                sources = gr.HTML(sources_html([]), elem_id="sources")
+                with gr.Accordion("Settings", open=False, elem_id="settings"):
+                    generator = gr.Dropdown(usable, value=default_generator, label="Generator",
+                                            info=_unavailable_note(advisor), elem_id="generator")
+                    k = gr.Slider(1, 10, value=advisor.settings.top_k, step=1, label="Passages to retrieve",
+                                  elem_id="k")
+                    show_scores = gr.Checkbox(False, label="Show retrieval scores", elem_id="show-scores")
         with gr.Tab("Add an essay"):
             gr.Markdown("Upload .md, .txt or .html files, or paste the text. The essay is copied into "
                         "`corpus/essays/` with its details, indexed, and used from the next question on.")
             with gr.Row():
                 with gr.Column():
-                    files = gr.File(label="Files", file_count="multiple", file_types=[".md", ".markdown", ".txt", ".html", ".htm"],
-                                    elem_id="add-files")
+                    files = gr.File(label="Files", file_count="multiple",
+                                    file_types=[".md", ".markdown", ".txt", ".html", ".htm"], elem_id="add-files")
                     pasted = gr.Textbox(label="...or paste the essay (markdown or plain text)", lines=8, elem_id="add-text")
                 with gr.Column():
                     title = gr.Textbox(label="Title (taken from the file when empty)", elem_id="add-title")
@@ -132,16 +184,27 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
                     url = gr.Textbox(label="Link to the original (https://...)", elem_id="add-url")
                     add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
             add_status = gr.Markdown(elem_id="add-status")
-        box.submit(respond, [box, chat], [chat, box, sources])
+
+        box.submit(respond, [box, chat, records, generator, k, show_scores], [chat, box, sources, records])
+        chat.like(on_vote, [records], [vote_status])
+        show_scores.change(lambda r, s: sources_html(r, show_scores=s), [records, show_scores], [sources])
+        export_button.click(export, [records], [export_file])
+        clear_button.click(lambda: ([], [], sources_html([]), gr.update(value=None, visible=False), ""),
+                           None, [chat, records, sources, export_file, vote_status])
         add_button.click(add_essay, [files, pasted, title, author, url], [add_status])
     return demo
+
+
+def _unavailable_note(advisor: Advisor) -> str:
+    missing = {n: r for n, r in advisor.generator_availability().items() if r}
+    if not missing:
+        return "Writes the answer from the retrieved passages."
+    return "Not available here: " + "; ".join(f"{n} ({r})" for n, r in sorted(missing.items()))[:300]
 
 
 def essay_uploads(files: list[Any] | None, pasted: str | None, *, title: str = "", author: str = "",
                   url: str = "") -> list[Upload]:
     """What the add panel was given, as Uploads; title, author and url describe a single essay."""
-    from pathlib import Path
-
     from .errors import UploadError
     from .ingest import Upload
 
@@ -165,37 +228,58 @@ def add_report_markdown(result: AddResult) -> str:
     for r in result.refused:
         lines.append(f"- refused {escape_markdown_html(str(r))}")
     if result.build is not None:
-        lines.append("")
-        lines.append(escape_markdown_html(result.build.report.summary()))
-        lines.append("")
-        lines.append("Ask away: the next question already searches the new text.")
+        lines += ["", escape_markdown_html(result.build.report.summary()), "",
+                  "Ask away: the next question already searches the new text."]
     return "\n".join(lines) or "Nothing to add."
 
 
-def _plain(content: Any) -> str:
-    if isinstance(content, list):
-        return " ".join(str(c.get("text", "")) if isinstance(c, dict) else str(c) for c in content)
-    return str(content)
+def login(settings: Settings, *, no_auth: bool, env: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """The (user, password) that guards a UI bound beyond this machine, or None when none is needed.
+
+    Binding 0.0.0.0 without a login would give anyone on the network the chat and the add tab,
+    so it needs ADVISOR_BOT_USERNAME/ADVISOR_BOT_PASSWORD, or an explicit --no-auth.
+    """
+    from .errors import SettingsError
+    from .settings import AUTH_PASSWORD_ENV, AUTH_USER_ENV
+
+    env = dict(os.environ) if env is None else env
+    user, password = env.get(AUTH_USER_ENV, ""), env.get(AUTH_PASSWORD_ENV, "")
+    if user and password:
+        return user, password
+    if settings.host in LOCAL_HOSTS or no_auth or not settings.require_auth_off_localhost:
+        return None
+    raise SettingsError(
+        f"--host {settings.host} makes the chat reachable from other machines; set {AUTH_USER_ENV} and "
+        f"{AUTH_PASSWORD_ENV} to require a login, or pass --no-auth to serve it open on purpose."
+    )
 
 
-def serve(settings: Settings) -> None:
-    """Open (or build) the index, then start the UI; prints when the page is usable."""
+def serve(settings: Settings, *, no_auth: bool = False) -> None:
+    """Open (or build) the index, load the model, then start the UI; says when the page is usable."""
     from .advisor import Advisor
 
+    def say(message: str) -> None:
+        print(f"advisor-bot: {message}", file=sys.stderr, flush=True)
+
+    auth = login(settings, no_auth=no_auth)
     advisor = Advisor(settings)
     if advisor.store.current_version() is None:
-        print(f"advisor-bot: no index yet, building it in {settings.index_path} (first start only) ...",
-              file=sys.stderr, flush=True)
+        say(f"no index yet, building it in {settings.index_path} (first start only) ...")
         print(advisor.build_index(progress=sys.stderr.isatty()).report.summary(), file=sys.stderr, flush=True)
-    print(f"advisor-bot: opening the index in {settings.index_path} ...", file=sys.stderr, flush=True)
+    say(f"opening the index in {settings.index_path} ...")
     advisor.index  # noqa: B018 - open now so that index errors surface before the page does
     for p in advisor.problems:
         print(f"skipped {p}", file=sys.stderr)
-    print("advisor-bot: loading the embedding model ...", file=sys.stderr, flush=True)
+    say("loading the embedding model ...")
     advisor.retrieve("warm up")
     demo = build_ui(advisor)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, show_error=False, quiet=True,
-                prevent_thread_lock=True)
-    print(f"advisor-bot: ready at http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+    if auth:
+        say("login required (ADVISOR_BOT_USERNAME / ADVISOR_BOT_PASSWORD)")
+    elif settings.host not in LOCAL_HOSTS:
+        say(f"WARNING: serving on {settings.host} without a login (--no-auth): anyone who can reach "
+            "this machine can use the chat and add essays")
+    demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, js=JS, show_error=False, quiet=True,
+                prevent_thread_lock=True, auth=auth, auth_message="advisor-bot: log in to continue")
+    say(f"ready at http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}")
     demo.block_thread()

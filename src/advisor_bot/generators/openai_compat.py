@@ -126,12 +126,14 @@ class OpenAICompatGenerator:
                 yield str(text)
                 return
             raise self._fail(f"{self.url} sent an empty answer", kind="empty reply")
+        finished = False  # a [DONE] line or a finish_reason: anything else ending the stream is a cut
         for line in response.iter_lines():
             line = line.strip()
             if not line or line.startswith(":") or not line.startswith("data:"):
                 continue
             data = line[5:].strip()
             if data == "[DONE]":
+                finished = True
                 break
             try:
                 event = json.loads(data)
@@ -139,6 +141,7 @@ class OpenAICompatGenerator:
                     raise self._fail(f"{self.url} reported an error: {str(event['error'])[:200]}", kind="server error")
                 choices = event.get("choices") or []
                 piece = (choices[0].get("delta") or {}).get("content") if choices else None
+                finished = finished or bool(choices and choices[0].get("finish_reason"))
             except (ValueError, AttributeError, TypeError) as exc:
                 raise self._fail(f"{self.url} sent a malformed event: {data[:120]!r}", kind="malformed reply") from exc
             if piece:
@@ -146,6 +149,8 @@ class OpenAICompatGenerator:
                 yield str(piece)
         if not got_any:
             raise self._fail(f"{self.url} streamed no text", kind="empty reply")
+        if not finished:
+            raise self._fail(f"{self.base_url} closed the connection mid-answer (no [DONE])", kind="closed mid-stream")
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
         delay = self.backoff * (2 ** attempt)

@@ -1,0 +1,90 @@
+"""Cold start: commands that need no model, `advisor-bot ask`, and `python app.py` until it answers.
+
+    python bench/startup.py [--runs 3]
+
+Each command runs in a fresh process against the project's index (built first if missing).
+For the app: wall time until it prints "ready", until the page loads, and until a first
+question sent through the Gradio API (gradio_client) is answered; then the app's peak
+resident memory (VmHWM) with the default generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent / "advisor-bot"
+QUESTION = "how do I prepare for an ML interview?"
+
+
+def wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def app_start() -> tuple[float, float, float, float]:
+    from gradio_client import Client
+
+    port = free_port()
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "ready at" in line:
+                break
+        ready = time.perf_counter() - t
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read()
+        page = time.perf_counter() - t
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client.predict(QUESTION, [], [], "extractive", 5, False, api_name="/respond")
+        answered = time.perf_counter() - t
+        with open(f"/proc/{proc.pid}/status") as fh:
+            hwm = next(int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:"))
+        return ready, page, answered, hwm
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if not (ROOT / "index" / "CURRENT").exists():
+        subprocess.run([str(BIN), "index"], cwd=ROOT, check=True)
+    rows: dict[str, list[float]] = {}
+    for _ in range(args.runs):
+        rows.setdefault("advisor-bot --help", []).append(wall([str(BIN), "--help"]))
+        rows.setdefault("advisor-bot index --status", []).append(wall([str(BIN), "index", "--status"]))
+        rows.setdefault(f'advisor-bot ask "{QUESTION}"', []).append(wall([str(BIN), "ask", QUESTION]))
+        ready, page, answered, hwm = app_start()
+        rows.setdefault("python app.py: prints ready", []).append(ready)
+        rows.setdefault("python app.py: page loads", []).append(page)
+        rows.setdefault("python app.py: first answer (Gradio API)", []).append(answered)
+        rows.setdefault("app peak RSS (MB)", []).append(hwm)
+    print(f"{args.runs} runs each, fresh processes, cpu count {os.cpu_count()}")
+    print(f"{'what':48s} {'median':>8s} {'runs':>26s}")
+    for name, values in rows.items():
+        unit = "" if "MB" in name else " s"
+        print(f"{name:48s} {statistics.median(values):8.2f}{unit} {', '.join(f'{v:.2f}' for v in values):>24s}")
+
+
+if __name__ == "__main__":
+    main()
