@@ -93,7 +93,7 @@ def main() -> None:
                 exact_found = found
                 recall = 1.0
             else:
-                recall = statistics.mean(len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(found, exact_found))
+                recall = statistics.mean(len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(found, exact_found, strict=True))
             ts = sorted(times)
             print(f"{n:9,d} {kind:6s} {build:8.1f} {mem:8.0f} {1000 * statistics.median(ts):8.2f} "
                   f"{1000 * ts[round(0.95 * (len(ts) - 1))]:8.2f} {recall:10.3f}", flush=True)
