@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from running_app import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "advisor-bot"
@@ -31,36 +32,19 @@ def wall(cmd: list[str]) -> float:
     return time.perf_counter() - t
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def app_start() -> tuple[float, float, float, float]:
     from gradio_client import Client
 
-    port = free_port()
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "ready at" in line:
-                break
+    with running_app() as app:
         ready = time.perf_counter() - t
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read()
+        urllib.request.urlopen(app.url, timeout=30).read()
         page = time.perf_counter() - t
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        client.predict(QUESTION, [], [], "extractive", 5, False, api_name="/respond")
+        Client(app.url, verbose=False).predict(QUESTION, [], "extractive", 5, False, api_name="/respond")
         answered = time.perf_counter() - t
-        with open(f"/proc/{proc.pid}/status") as fh:
+        with open(f"/proc/{app.pid}/status") as fh:
             hwm = next(int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:"))
-        return ready, page, answered, hwm
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    return ready, page, answered, hwm
 
 
 def main() -> None:

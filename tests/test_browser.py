@@ -2,7 +2,7 @@
 against the app served by `advisor-bot serve` on 127.0.0.1 in a subprocess.
 
 Skipped with the reason when Chromium or Playwright is missing (.ci/run installs both).
-Set ADVISOR_BOT_UPDATE_SCREENSHOT=1 to run on the real corpus/ instead of the tiny one and save
+Set UPDATE_SCREENSHOT=1 to run on the real corpus/ instead of the tiny one and save
 the screenshot as docs/screenshot.png (that is how the README's picture is made).
 """
 
@@ -35,12 +35,12 @@ title: "Hostile Markup Test"
 kind: post
 ---
 
-## Script handling
+## Keeping a research diary
 
 A research diary is useful <script>window.__pwned = 1</script> for tracking experiments.
 <img src=x onerror="window.__pwned = 2"> Write one line per experiment in the research diary.
 """
-SCREENSHOT = bool(os.environ.get("ADVISOR_BOT_UPDATE_SCREENSHOT"))
+SCREENSHOT = bool(os.environ.get("UPDATE_SCREENSHOT"))
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

@@ -399,6 +399,6 @@ def build_config(s: Settings) -> BuildConfig:
         chunking=ChunkingConfig(chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap,
                                 pack_sections=s.pack_sections),
         bm25=BM25Config(k1=s.bm25_k1, b=s.bm25_b),
-        vectors=VectorIndexConfig(),
+        vectors=VectorIndexConfig(ann_threshold=s.ann_threshold, hnsw_ef_search=s.hnsw_ef_search),
         keep_versions=s.keep_versions,
     )

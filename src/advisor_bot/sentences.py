@@ -17,6 +17,8 @@ _HEADING = re.compile(r"^\s*#{1,6}\s")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]*_]*\s+(?=[\"'“‘(\[*_]*[A-Z0-9])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "dr.", "prof.", "mr.", "ms.", "mrs.", "u.s.", "et al.", "fig.", "no.")
 SHORT_ITEM_WORDS = 8
+# Bump when split_units changes: indexes record it, and a build re-embeds units whose bounds moved.
+SPLITTER_VERSION = 1
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,10 @@ class Settings:
 
     # --- index maintenance ---
     keep_versions: int = 3
+    # Exact search above this many chunks costs more than ~5 ms per query on 2 cores, so the
+    # store builds HNSW instead (bench/scale.py, docs/PERFORMANCE.md: flat 1.5 ms at 10k, 40 ms at 100k).
+    ann_threshold: int = 30_000
+    hnsw_ef_search: int = 96
     max_file_bytes: int = 2_000_000
     verify_checksums: bool = True
 

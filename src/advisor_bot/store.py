@@ -37,7 +37,7 @@ from .chunking import ChunkingConfig, chunk_document, embedding_text
 from .errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
 from .locking import WriteLock
 from .records import Chunk, Document
-from .sentences import split_units
+from .sentences import SPLITTER_VERSION, split_units
 from .vectors import VectorIndexConfig
 
 if TYPE_CHECKING:
@@ -268,6 +268,7 @@ class IndexStore:
                 and not (added or deleted or changed)
                 and [c.chunk_id for c in previous.chunks] == [c.chunk_id for c in chunks]
                 and previous.manifest.get("settings") == settings
+                and previous.manifest.get("index_type") == self._expected_kind(len(chunks))
             ):
                 return BuildReport(version=previous.version, documents=len(docs), chunks=len(chunks), up_to_date=True,
                                    reused=len(chunks), seconds=time.perf_counter() - started)
@@ -313,12 +314,17 @@ class IndexStore:
             self._prune()
             return report
 
+    def _expected_kind(self, n_chunks: int) -> str:
+        """The vector index type a build makes for this many chunks (the threshold is a setting
+        that may change between builds without touching any vector)."""
+        return "hnsw" if n_chunks > self.config.vectors.ann_threshold else "flat"
+
     def _settings_record(self, model_name: str) -> dict[str, Any]:
         return {
             "chunking": asdict(self.config.chunking),
             "bm25": asdict(self.config.bm25),
-            "ann_threshold": self.config.vectors.ann_threshold,
             "model": model_name,
+            "units": SPLITTER_VERSION,
         }
 
     def _chunk_all(self, documents: Sequence[Document]) -> tuple[list[Chunk], dict[str, Document]]:
@@ -379,7 +385,9 @@ class IndexStore:
         for row, chunk in enumerate(chunks):
             units = split_units(chunk.text)
             old = old_rows.get(chunk.chunk_id)
-            reuse = old_units is not None and old is not None and len(previous.units_of(old)) == len(units)  # type: ignore[union-attr]
+            reuse = (old_units is not None and old is not None  # same chunk, split the same way
+                     and [(u.start, u.end) for u in units]
+                     == [tuple(r) for r in previous.unit_table[previous.units_of(old), 1:].tolist()])  # type: ignore[union-attr]
             for j, unit in enumerate(units):
                 table.append((row, unit.start, unit.end))
                 sources.append(previous.units_of(old)[j] if reuse else unit.text)  # type: ignore[union-attr,index]

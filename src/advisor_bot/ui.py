@@ -189,8 +189,11 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         chat.like(on_vote, [records], [vote_status])
         show_scores.change(lambda r, s: sources_html(r, show_scores=s), [records, show_scores], [sources])
         export_button.click(export, [records], [export_file])
-        clear_button.click(lambda: ([], [], sources_html([]), gr.update(value=None, visible=False), ""),
-                           None, [chat, records, sources, export_file, vote_status])
+        def new_conversation() -> tuple[Any, ...]:
+            return [], [], sources_html([]), gr.update(value=None, visible=False), ""
+
+        clear_button.click(new_conversation, None, [chat, records, sources, export_file, vote_status])
+        chat.clear(new_conversation, None, [chat, records, sources, export_file, vote_status])
         add_button.click(add_essay, [files, pasted, title, author, url], [add_status])
     return demo
 

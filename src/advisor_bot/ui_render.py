@@ -108,9 +108,11 @@ def highlight(text: str, quote: str) -> str:
         sentence = sentence.strip()
         if len(sentence) < 12:
             continue
-        start = text.find(sentence)
-        if start >= 0:
-            spans.append((start, start + len(sentence)))
+        # the quote is cleaned text; in the passage it may wrap over lines of a blockquote
+        pattern = r"(?:\s|>)+".join(re.escape(word) for word in sentence.split())
+        m = re.search(pattern, text)
+        if m:
+            spans.append((m.start(), m.end()))
     out: list[str] = []
     pos = 0
     for start, end in sorted(spans):
@@ -150,7 +152,7 @@ def topic_examples(documents: Sequence[Any], chunks: Sequence[Any], *, limit: in
         heading = _NUMBERING.sub("", c.section.split(" > ")[-1]).strip(" #")
         if len(heading.split()) < 2 or heading.lower() in GENERIC_HEADINGS or heading == titles[c.doc_id]:
             continue
-        question = heading if heading.endswith("?") else f"What do the essays say about {heading[0].lower() + heading[1:]}?"
+        question = heading if heading.endswith("?") else f"What do the essays say about {_sentence_case(heading)}?"
         bucket = per_doc.setdefault(c.doc_id, [])
         if question not in bucket:
             bucket.append(question)
@@ -160,6 +162,11 @@ def topic_examples(documents: Sequence[Any], chunks: Sequence[Any], *, limit: in
             if per_doc[doc_id] and len(out) < limit:
                 out.append(per_doc[doc_id].pop(0))
     return out
+
+
+def _sentence_case(heading: str) -> str:
+    """"Develop Strong Coding Skills" -> "develop strong coding skills"; acronyms (AI, ML) stay."""
+    return " ".join(w if len(w) > 1 and w.isupper() else w.lower() for w in heading.split())
 
 
 def _shorten(text: str, n: int) -> str:

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class VectorIndexConfig:
-    # Above this many chunks the store builds HNSW instead of exact search (see
-    # docs/PERFORMANCE.md: exact search stays under a few ms up to about this size).
-    ann_threshold: int = 200_000
+    # Above this many chunks the store builds HNSW instead of exact search (settings.ann_threshold,
+    # chosen with bench/scale.py; see docs/PERFORMANCE.md).
+    ann_threshold: int = 30_000
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 96
