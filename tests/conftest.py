@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from advisor_bot.advisor import Advisor
@@ -120,3 +122,26 @@ def real_advisor(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmb
     advisor = Advisor(Settings.load(root, env={}), embedder=embedder)
     advisor.build_index()
     return advisor
+
+
+class CountingEmbedder:
+    """A spy around the real embedder: same vectors, plus a count of the texts it was asked to embed."""
+
+    def __init__(self, inner: SentenceEmbedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode(self, texts: Any, *, show_progress: bool = False) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.encode(texts, show_progress=show_progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.inner.encode_query(text)

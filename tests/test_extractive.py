@@ -33,3 +33,18 @@ def test_nothing_relevant_is_a_refusal(tiny_advisor: Advisor) -> None:
 def test_no_passages_is_a_refusal(tiny_advisor: Advisor) -> None:
     text = "".join(ExtractiveGenerator(tiny_advisor.embedder).generate("anything", [], []))
     assert text.startswith(REFUSAL)
+
+
+def test_stored_sentence_vectors_spare_the_embedding(tiny_advisor: Advisor) -> None:
+    from conftest import CountingEmbedder
+
+    from advisor_bot.generators.extractive import ExtractiveGenerator
+
+    passages = tiny_advisor.retrieve("How do I prepare for coding interviews?", 3)
+    spy = CountingEmbedder(tiny_advisor.embedder)  # type: ignore[arg-type]
+    fresh = ExtractiveGenerator(spy).select("prepare for coding interviews", passages)  # type: ignore[arg-type]
+    assert spy.texts  # without the index's vectors, every sentence is embedded
+    spy.texts.clear()
+    reused = ExtractiveGenerator(spy, stored_vectors=tiny_advisor.index.stored_unit_vectors)  # type: ignore[arg-type]
+    assert reused.select("prepare for coding interviews", passages) == fresh
+    assert not spy.texts

@@ -128,8 +128,10 @@ def llama_server() -> Iterator[str]:
 
 
 def _compat(tiny_advisor: Advisor, base_url: str, **more: object) -> Advisor:
+    # a small prompt and generous timeouts: CI machines may be busy, and slowness is not under test here
     options: dict[str, object] = {"openai_base_url": base_url, "openai_max_tokens": 48, "openai_max_retries": 1,
-                                  "openai_read_timeout": 60, **more}
+                                  "openai_read_timeout": 120, "generator_timeout": 240, "openai_context_tokens": 800,
+                                  **more}
     settings = tiny_advisor.settings.with_overrides(**options)
     return Advisor(settings, embedder=tiny_advisor.embedder)
 

@@ -10,10 +10,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
+from conftest import CountingEmbedder
 
 from advisor_bot.advisor import Advisor
 from advisor_bot.embedding import SentenceEmbedder
@@ -28,29 +27,6 @@ NEW_ESSAY = """# Writing Your First Paper
 Pick a venue first, then write the abstract, then the experiments section.
 Ask a senior student to read the draft two weeks before the deadline; they will find the holes reviewers find.
 """
-
-
-class CountingEmbedder:
-    """A spy around the real embedder: same vectors, plus a count of the texts it was asked to embed."""
-
-    def __init__(self, inner: SentenceEmbedder) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def encode(self, texts: Any, *, show_progress: bool = False) -> np.ndarray:
-        self.texts.extend(texts)
-        return self.inner.encode(texts, show_progress=show_progress)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.inner.encode_query(text)
 
 
 @pytest.fixture

@@ -179,16 +179,21 @@ class Advisor:
         question = validate_question(question, self.settings.max_question_chars)
         return AnswerStream(self, question, clean_history(history), generator or self.settings.generator, k)
 
+    def _generator_context(self) -> GeneratorContext:
+        # the lambda reads the live index at call time, so a reloaded version is used at once
+        return GeneratorContext(self.settings, self.embedder,
+                                stored_unit_vectors=lambda chunk: self.index.stored_unit_vectors(chunk))
+
     def generator_availability(self) -> dict[str, str | None]:
         """name -> None when the generator can run here, else the reason it cannot."""
-        return generator_registry.availability(GeneratorContext(self.settings, self.embedder))
+        return generator_registry.availability(self._generator_context())
 
     def available_generators(self) -> list[str]:
         return [name for name, reason in self.generator_availability().items() if reason is None]
 
     def generator(self, name: str) -> Generator:
         if name not in self._generators:
-            self._generators[name] = generator_registry.create(name, GeneratorContext(self.settings, self.embedder))
+            self._generators[name] = generator_registry.create(name, self._generator_context())
         return self._generators[name]
 
     def condense(self, question: str, history: Sequence[Message], generator: str | None = None) -> str:

@@ -132,10 +132,29 @@ class LoadedIndex:
     # chunk r owns units unit_offsets[r]:unit_offsets[r + 1].
     unit_table: np.ndarray | None = None
     unit_offsets: np.ndarray | None = None
+    _rows: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def units_of(self, row: int) -> range:
         assert self.unit_offsets is not None
         return range(int(self.unit_offsets[row]), int(self.unit_offsets[row + 1]))
+
+    def stored_unit_vectors(self, chunk: Chunk) -> dict[str, np.ndarray]:
+        """unit text -> its vector as indexed, for one chunk of this version (empty if unknown):
+        the extractive generator scores these sentences and need not embed them again."""
+        if self.unit_index is None or self.unit_table is None:
+            return {}
+        if self._rows is None:
+            self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        row = self._rows.get(chunk.chunk_id)
+        if row is None:
+            return {}
+        ids = self.units_of(row)
+        units = split_units(chunk.text)
+        stored = [tuple(r) for r in self.unit_table[ids.start:ids.stop, 1:].tolist()]
+        if not units or [(u.start, u.end) for u in units] != stored:
+            return {}
+        vectors = vector_ops.rows(self.unit_index, list(ids))
+        return {u.text: v for u, v in zip(units, vectors, strict=True)}
 
     @property
     def model(self) -> str:

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Protocol, TypedDict, runtime_checkable
 from ..errors import GeneratorError, UnknownGeneratorError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..embedding import Embedder
-    from ..records import Passage
+    from ..records import Chunk, Passage
     from ..settings import Settings
 
 ENTRY_POINT_GROUP = "advisor_bot.generators"
@@ -46,6 +48,9 @@ class GeneratorContext:
 
     settings: Settings
     embedder: Embedder
+    # unit text -> vector for a chunk of the live index (the Advisor provides it), so that a
+    # generator scoring sentences need not embed them again.
+    stored_unit_vectors: Callable[[Chunk], dict[str, np.ndarray]] | None = None
 
 
 GeneratorFactory = Callable[[GeneratorContext], Generator]

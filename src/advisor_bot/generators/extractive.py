@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ..condense import condense
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..embedding import Embedder
-    from ..records import Passage
+    from ..records import Chunk, Passage
     from . import GeneratorContext, Message
 
 _WORD = re.compile(r"\w+")
@@ -27,8 +27,10 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, *, max_units: int = 6, min_similarity: float = 0.25,
-                 relative_floor: float = 0.6, passage_weight: float = 0.3, cache_size: int = 4096) -> None:
+                 relative_floor: float = 0.6, passage_weight: float = 0.3, cache_size: int = 4096,
+                 stored_vectors: Callable[[Chunk], dict[str, np.ndarray]] | None = None) -> None:
         self.embedder = embedder
+        self.stored_vectors = stored_vectors  # the index's own sentence vectors, when it has them
         self.max_units = max_units
         self.min_similarity = min_similarity
         # Units scoring below this share of the best unit are left out: a factoid answer
@@ -61,7 +63,11 @@ class ExtractiveGenerator:
         ]
         if not candidates:
             return []
-        vectors = self._encode([u.text for _, u in candidates])
+        known: dict[str, np.ndarray] = {}
+        if self.stored_vectors is not None:
+            for p in passages:
+                known.update(self.stored_vectors(p.chunk))
+        vectors = self._encode([u.text for _, u in candidates], known)
         qvec = self.embedder.encode_query(query)
         # A sentence inside a passage that matches the question as a whole is more likely to
         # answer it than an equally similar sentence from a loosely related passage.
@@ -85,13 +91,15 @@ class ExtractiveGenerator:
         ordered = sorted(groups.items(), key=lambda kv: -max(scores[i] for i in kv[1]))
         return [(n, [candidates[i][1] for i in sorted(idx, key=lambda i: candidates[i][1].start)]) for n, idx in ordered]
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors, cached by text: the same passages come back for related questions."""
+    def _encode(self, texts: list[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Unit vectors: those the index stored, else cached by text (the same passages come
+        back for related questions), else embedded now."""
         import numpy as np
 
         unique = list(dict.fromkeys(texts))
+        found = {t: known[t] for t in unique if known and t in known}
         with self._lock:
-            found = {t: self._cache[t] for t in unique if t in self._cache}
+            found.update({t: self._cache[t] for t in unique if t not in found and t in self._cache})
         missing = [t for t in unique if t not in found]
         if missing:
             fresh = self.embedder.encode(missing)
@@ -105,4 +113,5 @@ class ExtractiveGenerator:
 
 
 def make_generator(context: GeneratorContext) -> ExtractiveGenerator:
-    return ExtractiveGenerator(context.embedder, max_units=context.settings.max_answer_sentences)
+    return ExtractiveGenerator(context.embedder, max_units=context.settings.max_answer_sentences,
+                               stored_vectors=context.stored_unit_vectors)
