@@ -257,36 +257,38 @@ class AnswerStream:
         t1 = time.perf_counter()
         score = adv.relevance(query, passages) if passages else -1.0
         relevant = score >= adv.settings.refusal_threshold
+        attributed = 0
         if not relevant:
             text = refusal_text(passages)
             pieces.append(text)
             yield text
         else:
-            for piece in checker.stream(self._generate(used, query, passages)):
+            for piece in checker.stream(self._generate(used, passages)):
                 pieces.append(piece)
                 yield piece
-            if self.notice:
-                used = "extractive"
-        timings["generate"] = time.perf_counter() - t1
-        timings["total"] = time.perf_counter() - started
         text = "".join(pieces).strip()
-        attributed = 0
-        if relevant and used != "extractive" and adv.settings.attribute_uncited and not is_refusal(text):
-            text, attributed = attribute_uncited(text, [p.text for p in passages], checker.order)
-        refused = not checker.order and is_refusal(text)
-        if relevant and used != "extractive" and not refused and not checker.order and adv.settings.require_citations:
-            # An LLM answer that cites nothing is not grounded: show the extractive one, and say so.
-            self.notice = (f"The {used} generator's answer cited none of the sources, so it is not shown as the "
-                           "answer; the extractive answer, built from the sources, follows.")
-            yield f"\n\n---\n*{self.notice}*\n\n"
+        if relevant and used != "extractive" and self.notice is None:
+            if adv.settings.attribute_uncited and not is_refusal(text):
+                text, attributed = attribute_uncited(text, [p.text for p in passages], checker.order)
+            if adv.settings.require_citations and not checker.order and not is_refusal(text):
+                # An LLM answer that cites nothing is not grounded: show the extractive one, and say so.
+                self.notice = (f"The {used} generator's answer cited none of the sources, so it is not shown as "
+                               "the answer; the extractive answer, built from the sources, follows.")
+        if self.notice is not None:
+            # The chosen generator failed or cited nothing: readers of the stream see why, and the
+            # Answer holds the extractive answer alone (its notice says what happened).
+            if text:
+                yield "\n\n---\n"
+            yield f"*{self.notice}*\n\n"
             checker = CitationFilter(len(passages))
             pieces = []
             for piece in checker.stream(adv.generator("extractive").generate(self.question, passages, self.history)):
                 pieces.append(piece)
                 yield piece
             text, used, attributed = "".join(pieces).strip(), "extractive", 0
-            refused = not checker.order and is_refusal(text)
-            timings["total"] = time.perf_counter() - started
+        timings["generate"] = time.perf_counter() - t1
+        timings["total"] = time.perf_counter() - started
+        refused = not checker.order and is_refusal(text)
         self.answer = Answer(
             question=self.question,
             text=text,
@@ -302,29 +304,22 @@ class AnswerStream:
             relevance=score,
         )
 
-    def _generate(self, name: str, query: str, passages: list[Passage]) -> Iterator[str]:
-        """The chosen generator's text; on failure, a notice and the extractive answer."""
+    def _generate(self, name: str, passages: list[Passage]) -> Iterator[str]:
+        """The chosen generator's text; on failure or timeout it stops and sets the notice."""
         adv = self.advisor
-        emitted = False
         deadline = time.monotonic() + adv.settings.generator_timeout
         try:
             generator = adv.generator(name)
             for piece in generator.generate(self.question, passages, self.history):
-                emitted = emitted or bool(piece.strip())
                 yield piece
                 if time.monotonic() > deadline:
                     raise GeneratorError(f"no complete answer within {adv.settings.generator_timeout:.0f}s",
                                          kind="timeout", where=name)
-            return
         except Exception as exc:
             if name == "extractive":
                 raise
             self.notice = _failure_notice(name, exc)
             log.warning("%s", self.notice)
-        if emitted:
-            yield "\n\n---\n"
-        yield f"*{self.notice}*\n\n"
-        yield from adv.generator("extractive").generate(self.question, passages, self.history)
 
 
 def _failure_notice(name: str, exc: BaseException) -> str:
