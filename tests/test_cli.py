@@ -96,3 +96,11 @@ def test_serve_on_all_interfaces_without_login_is_refused(tiny_root: Path) -> No
     result = subprocess.run([sys.executable, "-m", "advisor_bot", "--root", str(tiny_root), "serve", "--host", "0.0.0.0"],
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1 and "--no-auth" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_add_no_index_only_copies(tiny_root: Path, tmp_path: Path) -> None:
+    essay = tmp_path / "notes.md"
+    essay.write_text("# Lab Notes\n\nWrite down every experiment's command and result the same day.\n")
+    result = CliRunner().invoke(main, ["--root", str(tiny_root), "add", str(essay), "--no-index"])
+    assert result.exit_code == 0 and "not indexed yet" in result.stdout
+    assert (tiny_root / "corpus" / "essays" / "lab-notes.md").is_file() and not (tiny_root / "index").exists()

@@ -72,7 +72,7 @@ def test_add_writes_new_files_and_refuses_the_rest_by_name(tiny_root: Path, tmp_
     report = add_uploads([page, Upload("debugging.md", ESSAY), Upload("../escape.md", ESSAY), duplicate,
                           tmp_path / "missing.md"], corpus, max_bytes=100_000)
     assert [a.path.name for a in report.added] == ["finding-a-research-mentor.md", "debugging-neural-networks.md"]
-    refused = {r.source: r.reason for r in report.refused}
+    refused = {r.path: r.reason for r in report.refused}
     assert set(refused) == {"../escape.md", "copy.md", str(tmp_path / "missing.md")}
     assert "same text as interviews.md" in refused["copy.md"]
     assert not (tiny_root / "corpus" / "escape.md").exists() and not (tiny_root / "escape.md").exists()

@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from .corpus import CorpusLoad, Problem, load_corpus
 from .embedding import Embedder, SentenceEmbedder
 from .errors import GeneratorError, IndexMissingError, InvalidQuestionError
 from .generators import Generator, GeneratorContext, Message
-from .ingest import Added, Refused, Upload, add_uploads
+from .ingest import Added, Upload, add_uploads
 from .prompts import is_refusal, refusal_text
 from .records import Answer, Citation, Passage
 from .relevance import relevance as relevance_score
@@ -49,7 +49,7 @@ class AddResult:
     """What `add_documents` wrote, what it refused and why, and the index build that followed."""
 
     added: list[Added] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
+    refused: list[Problem] = field(default_factory=list)
     build: BuildResult | None = None
 
 
@@ -139,11 +139,13 @@ class Advisor:
         return result
 
     def add_documents(self, items: Iterable[Upload | str | Path], *, index: bool = True, progress: bool = False,
-                      lock_timeout: float = 0.0, on_stage: Callable[[str], None] | None = None) -> AddResult:
+                      lock_timeout: float = 0.0, on_stage: Callable[[str], None] | None = None,
+                      meta: Mapping[str, Any] | None = None) -> AddResult:
         """Copy essays (paths, or `Upload`s of bytes/text with optional title, author, url) into
-        corpus/essays/ as markdown with front matter, then refresh the index. Refused files are
+        corpus/essays/ as markdown with front matter, then refresh the index. `meta` gives the
+        details (title, author, source_url, kind) of essays passed as paths. Refused files are
         listed in the result with the reason; nothing already in the corpus is touched."""
-        report = add_uploads(items, self.settings.corpus_path, max_bytes=self.settings.max_file_bytes)
+        report = add_uploads(items, self.settings.corpus_path, max_bytes=self.settings.max_file_bytes, meta=meta)
         build = None
         if index and report.added:
             build = self.refresh(progress=progress, lock_timeout=lock_timeout, on_stage=on_stage)

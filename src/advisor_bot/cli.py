@@ -133,25 +133,17 @@ def add(obj: _Context, paths: tuple[Path, ...], title: str | None, author: str |
 
     def go() -> None:
         from .advisor import Advisor
-        from .errors import AdvisorError
-        from .ingest import Upload
 
         if (title or author or source_url) and len(paths) > 1:
             _fail("--title, --author and --url describe one essay; add files one at a time to set them.", 2)
         meta = {"title": title, "author": author, "source_url": source_url, "kind": kind}
-        items: list[Any] = []
-        for p in paths:
-            try:
-                items.append(Upload.from_path(p, **meta))
-            except AdvisorError:
-                items.append(p)  # refused with its reason by add_documents
         advisor = Advisor(obj.settings())
-        result = advisor.add_documents(items, progress=sys.stderr.isatty(),
+        result = advisor.add_documents(paths, meta=meta, index=not no_index, progress=sys.stderr.isatty(),
                                        on_stage=lambda s: click.echo(f"  {s} ...", err=True))
         for a in result.added:
             click.echo(f"added   {a.path} ({a.title})")
         for r in result.refused:
-            click.echo(f"refused {r}", err=True)
+            click.echo(f"refused {Path(r.path).name}: {r.reason}", err=True)
         if result.build is not None:
             _report_problems(result.build.problems)
             click.echo(result.build.report.summary())

@@ -12,12 +12,12 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .corpus import ESSAYS_DIR, KINDS, clean_text, decode_text, first_heading, slugify
+from .corpus import ESSAYS_DIR, KINDS, Problem, clean_text, decode_text, first_heading, slugify
 from .errors import DocumentError, UploadError
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
@@ -62,18 +62,9 @@ class Added:
 
 
 @dataclass
-class Refused:
-    source: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.reason}"
-
-
-@dataclass
 class AddReport:
     added: list[Added] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
+    refused: list[Problem] = field(default_factory=list)  # the file as given, and why
 
 
 def check_upload_name(name: str) -> str:
@@ -194,8 +185,10 @@ def existing_keys(essays_dir: Path) -> dict[str, str]:
     return keys
 
 
-def add_uploads(uploads: Iterable[Upload | str | Path], corpus_dir: Path, *, max_bytes: int) -> AddReport:
-    """Check every upload, then write those that pass into corpus/essays/ as markdown."""
+def add_uploads(uploads: Iterable[Upload | str | Path], corpus_dir: Path, *, max_bytes: int,
+                meta: Mapping[str, Any] | None = None) -> AddReport:
+    """Check every upload, then write those that pass into corpus/essays/ as markdown.
+    `meta` (title, author, source_url, ...) describes the essays given as paths."""
     import frontmatter
 
     essays = Path(corpus_dir) / ESSAYS_DIR
@@ -205,19 +198,20 @@ def add_uploads(uploads: Iterable[Upload | str | Path], corpus_dir: Path, *, max
     for item in uploads:
         source = str(item) if not isinstance(item, Upload) else item.name
         try:
-            upload = item if isinstance(item, Upload) else Upload.from_path(item)
-            meta, body = prepare(upload, max_bytes=max_bytes)
+            upload = item if isinstance(item, Upload) else Upload.from_path(item, **(meta or {}))
+            front, body = prepare(upload, max_bytes=max_bytes)
             key = body_key(body)
             if key in known:
                 raise UploadError(f"{source}: has the same text as {known[key]} already in the corpus; skipped")
-            target = _free_name(essays, slugify(meta["title"]) if meta.get("title") else slugify(Path(upload.name).stem))
-            post = frontmatter.Post(body, **meta)
+            target = _free_name(essays, slugify(front["title"]))
+            post = frontmatter.Post(body, **front)
             _write_atomic(target, frontmatter.dumps(post, sort_keys=False) + "\n")
         except UploadError as exc:
-            report.refused.append(Refused(source, str(exc).removeprefix(f"{source}: ")))
+            reason = str(exc).removeprefix(f"{source}: ").removeprefix(f"{Path(source).name}: ")
+            report.refused.append(Problem(source, reason))
             continue
         known[key] = target.name
-        report.added.append(Added(source=source, path=target, doc_id=target.stem, title=str(meta["title"])))
+        report.added.append(Added(source=source, path=target, doc_id=target.stem, title=str(front["title"])))
     return report
 
 

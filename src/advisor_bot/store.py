@@ -55,6 +55,8 @@ UNIT_VECTORS = "units.faiss"
 UNIT_TABLE = "units.npy"
 BM25_DIR = "bm25"
 TMP_PREFIX = ".tmp-"
+# What `build` reports through on_stage, in this order (the UI turns it into a progress bar).
+BUILD_STAGES = ("chunking", "embedding", "indexing", "writing", "pruning")
 
 
 @dataclass(frozen=True)

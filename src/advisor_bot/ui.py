@@ -133,7 +133,8 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
 
     def add_essay(files: list[Any] | None, pasted: str, title: str, author: str, url: str,
                   progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's idiom
-        stages = ["chunking", "embedding", "indexing", "writing", "pruning"]
+        from .store import BUILD_STAGES as stages
+
         try:
             uploads = essay_uploads(files, pasted, title=title, author=author, url=url)
             if not uploads:
