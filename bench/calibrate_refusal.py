@@ -1,82 +1,125 @@
-"""Choose refusal_threshold and refusal_oov_penalty from a question set with unanswerable items.
+"""How answer.partial_threshold, answer.answered_threshold and the two penalties were chosen.
 
-    python bench/calibrate_refusal.py [../shared/eval/dev.jsonl] [--max-false 0.05] [--set KEY=VALUE ...]
+    python bench/calibrate_refusal.py [--questions bench/calibration/questions.jsonl]
+                                      [--check ../shared/eval/dev.jsonl] [--max-false-refusals 0.03]
 
-For every question the Advisor's own path is run (condense -> retrieve with the chat
-settings) and its relevance score computed for each candidate penalty. For each penalty the
-threshold is the midpoint of the widest gap that refuses as many unanswerable questions as
-possible while refusing at most --max-false of the answerable ones. The table shows what
-each choice achieves; the recommended pair is printed last. Adversarial questions (no gold,
-not unanswerable) are left out.
+For every question of the calibration set (answerable, near-topic and off-topic; see
+bench/calibration/README.md) the product's own pipeline makes the query, retrieves and computes
+the relevance signals (answer/relevance.py). Then, for each pair of penalties on a grid:
+partial_threshold is the highest value that refuses at most --max-false-refusals of the
+answerable questions; the pair refusing the most near- and off-topic questions wins (ties: the
+smaller penalties). answered_threshold is set so that --answered-share of the answerable
+questions get a full answer. The calibration curve and the dev set's figures at the chosen
+values are printed; nothing is tuned on the dev set.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import json
 from pathlib import Path
 
-from advisor_bot import Advisor
-from advisor_bot.condense import condense
-from advisor_bot.evaluation import load_questions
-from advisor_bot.relevance import best_sentence_score, unknown_share
-from advisor_bot.settings import Settings, parse_assignments
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from advisor_bot import Advisor, Query, Settings
+from advisor_bot.answer.relevance import Signals, signals
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-PENALTIES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+CALIBRATION = ROOT / "bench" / "calibration" / "questions.jsonl"
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+OOV_GRID = np.round(np.arange(0.0, 2.01, 0.25), 2)
+QUANTITY_GRID = np.round(np.arange(0.0, 0.61, 0.05), 2)
 
 
-def best_threshold(scores: list[tuple[float, bool]], max_false: float) -> tuple[float, float, float, float]:
-    """(threshold, refusal accuracy, false-refusal rate, gap): refuse when score < threshold;
-    the gap between the refused and the kept scores is the safety margin."""
-    answerable = sorted(s for s, a in scores if a)
-    unanswerable = [s for s, a in scores if not a]
-    allowed = int(max_false * len(answerable))  # how many answerable ones may fall below
-    # the threshold may sit anywhere up to the (allowed+1)-th lowest answerable score
-    ceiling = answerable[allowed] if allowed < len(answerable) else float("inf")
-    below = sorted(s for s in unanswerable if s < ceiling)
-    if not below:
-        return (min(answerable) - 0.01 if answerable else 0.0), 0.0, 0.0, 0.0
-    floor_ = max(below)
-    threshold = (floor_ + ceiling) / 2 if ceiling != float("inf") else floor_ + 0.01
-    refused = sum(s < threshold for s in unanswerable) / max(len(unanswerable), 1)
-    false = sum(s < threshold for s in answerable) / max(len(answerable), 1)
-    return threshold, refused, false, (ceiling - floor_ if ceiling != float("inf") else 0.0)
+def load(path: Path, kind_of: dict[str, str]) -> list[dict]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            rows.append({"question": d["question"], "history": d.get("history", []),
+                         "type": kind_of.get(d["type"], d["type"])})
+    return rows
+
+
+def measure(bot: Advisor, rows: list[dict]) -> list[Signals]:
+    pipe = bot.pipeline
+    out = []
+    for r in rows:
+        timings: dict[str, float] = {}
+        query = pipe.make_query(Query(question=r["question"], history=tuple(r["history"])), "extractive", timings)
+        retriever = pipe.searcher.retriever()
+        passages = pipe.retrieve(retriever, query, None, timings)
+        out.append(signals(query, passages, retriever.index.bm25, bot.embedder, bot.settings.answer))
+    return out
+
+
+def scores(sig: list[Signals], oov: float, quantity: float) -> np.ndarray:
+    return np.array([s.best - oov * s.central_unknown - quantity * s.quantity_gap for s in sig])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("questions", nargs="?", type=Path, default=DEFAULT_QUESTIONS)
-    parser.add_argument("--max-false", type=float, default=0.05)
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--questions", type=Path, default=CALIBRATION)
+    parser.add_argument("--check", type=Path, default=DEV)
+    parser.add_argument("--max-false-refusals", type=float, default=0.03)
+    parser.add_argument("--answered-share", type=float, default=0.85)
     args = parser.parse_args()
 
-    bot = Advisor.load(Settings.load(ROOT, **parse_assignments(args.sets)))
-    questions = [q for q in load_questions(args.questions) if q.answerable or q.type == "unanswerable"]
-    rows = []
-    for q in questions:
-        query = condense(q.question, list(q.history))
-        passages = bot.retriever.search(query, bot.settings.top_k, mmr=bot.settings.mmr)
-        rows.append((best_sentence_score(passages), unknown_share(query, bot.index.bm25), q.answerable, q.question))
-    n_ans = sum(r[2] for r in rows)
-    print(f"{len(rows)} questions ({n_ans} answerable, {len(rows) - n_ans} unanswerable) from {args.questions}",
-          file=sys.stderr)
-    print(f"{'penalty':>7s} {'threshold':>9s} {'refused-unans':>13s} {'false-refusal':>13s} {'gap':>6s}")
-    best = None
-    for penalty in PENALTIES:
-        scores = [(s - penalty * u, a) for s, u, a, _ in rows]
-        threshold, refused, false, gap = best_threshold(scores, args.max_false)
-        print(f"{penalty:7.1f} {threshold:9.3f} {refused:13.3f} {false:13.3f} {gap:6.3f}")
-        if best is None or (refused, -false, gap) > (best[2], -best[3], best[4]):
-            best = (penalty, threshold, refused, false, gap)
+    bot = Advisor.load(Settings.load(ROOT))
+    cal = load(args.questions, {})
+    dev = load(args.check, {"unanswerable": "unanswerable", "adversarial": "adversarial"}) if args.check.is_file() else []
+    for r in dev:
+        if r["type"] not in ("unanswerable", "adversarial"):
+            r["type"] = "answerable"
+    cal_sig, dev_sig = measure(bot, cal), measure(bot, dev)
+    kinds = np.array([r["type"] for r in cal])
+    dev_kinds = np.array([r["type"] for r in dev])
+    answerable, negative = kinds == "answerable", kinds != "answerable"
+
+    best: tuple[float, float, float, float] | None = None  # refused negatives, oov, quantity, threshold
+    for oov in OOV_GRID:
+        for quantity in QUANTITY_GRID:
+            s = scores(cal_sig, oov, quantity)
+            threshold = float(np.quantile(s[answerable], args.max_false_refusals, method="lower"))
+            refused = float((s[negative] < threshold).mean())
+            if best is None or refused > best[0] + 1e-9:
+                best = (refused, float(oov), float(quantity), threshold)
     assert best is not None
-    print(f"\nrecommended: refusal_oov_penalty = {best[0]:.1f}, refusal_threshold = {best[1]:.3f} "
-          f"(refuses {best[2]:.0%} of unanswerable, {best[3]:.0%} false refusals)")
-    print("\nper question at the recommended values (lowest first):")
-    for s, u, a, text in sorted(rows, key=lambda r: r[0] - best[0] * r[1]):
-        score = s - best[0] * u
-        print(f"  {'answerable  ' if a else 'UNANSWERABLE'} {score:6.3f} {'refuse' if score < best[1] else '      '} {text[:70]}")
+    _, oov, quantity, partial = best
+    s = scores(cal_sig, oov, quantity)
+    answered = max(float(np.quantile(s[answerable], 1 - args.answered_share, method="lower")), partial)
+    ds = scores(dev_sig, oov, quantity) if dev else np.zeros(0)
+
+    console = Console(width=200, highlight=False)
+    console.print(f"{len(cal)} calibration questions ({int(answerable.sum())} answerable, "
+                  f"{int((kinds == 'near_topic').sum())} near-topic, {int((kinds == 'off_topic').sum())} off-topic), "
+                  f"{len(dev)} dev questions; index {bot.index.version}")
+    console.print(f"chosen: oov_penalty={oov} quantity_penalty={quantity} partial_threshold={partial:.3f} "
+                  f"answered_threshold={answered:.3f}")
+
+    table = Table(title="calibration curve (share refused = relevance below the threshold)", box=box.MARKDOWN)
+    for head in ("partial_threshold", "answerable", "near-topic", "off-topic", "dev answerable", "dev unanswerable"):
+        table.add_column(head, justify="right")
+    for t in sorted({round(x, 2) for x in np.arange(-0.1, 0.61, 0.05)} | {round(partial, 3)}):
+        row = [f"{t:.3f}" + (" *" if abs(t - partial) < 1e-6 else "")]
+        row += [f"{(s[kinds == k] < t).mean():.3f}" for k in ("answerable", "near_topic", "off_topic")]
+        row += [f"{(ds[dev_kinds == k] < t).mean():.3f}" if (dev_kinds == k).any() else "-"
+                for k in ("answerable", "unanswerable")]
+        table.add_row(*row)
+    console.print(table)
+
+    outcome = Table(title="outcomes at the chosen values", box=box.MARKDOWN)
+    for head in ("set", "type", "n", "answered", "partial", "refused"):
+        outcome.add_column(head)
+    for name, values, types in (("calibration", s, kinds), ("dev", ds, dev_kinds)):
+        for k in sorted(set(types)):
+            v = values[types == k]
+            outcome.add_row(name, k, str(len(v)), f"{(v >= answered).mean():.3f}",
+                            f"{((v >= partial) & (v < answered)).mean():.3f}", f"{(v < partial).mean():.3f}")
+    console.print(outcome)
 
 
 if __name__ == "__main__":

@@ -6,55 +6,91 @@
     print(answer.text)
     for c in answer.citations:
         print(c.n, c.title, c.section, c.url)
+
+This module is the public face: everything a user needs is importable from here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from .advisor import Advisor
+from .answer.pipeline import AnswerStream
+from .corpus.ingest import AddReport, Upload
+from .errors import (
+    AdvisorError,
+    CorpusError,
+    DocumentError,
+    GeneratorError,
+    GeneratorUnavailableError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+    InvalidQuestionError,
+    ModelLoadError,
+    SettingsError,
+    UnknownGeneratorError,
+    UploadError,
+)
+from .generators import BaseGenerator, Generator, Setup
+from .index.store import BuildReport, IndexStatus
+from .records import (
+    Answer,
+    Chunk,
+    Citation,
+    Coverage,
+    Document,
+    Evidence,
+    Message,
+    Outcome,
+    Passage,
+    Point,
+    Query,
+    Unit,
+    UnitKind,
+)
+from .settings import Settings
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "AddReport",
     "Advisor",
     "AdvisorError",
     "Answer",
     "AnswerStream",
+    "BaseGenerator",
+    "BuildReport",
     "Chunk",
     "Citation",
+    "CorpusError",
+    "Coverage",
     "Document",
+    "DocumentError",
+    "Evidence",
+    "Generator",
+    "GeneratorError",
+    "GeneratorUnavailableError",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IndexStatus",
+    "IndexWriteError",
+    "InvalidQuestionError",
+    "Message",
+    "ModelLoadError",
+    "Outcome",
     "Passage",
+    "Point",
+    "Query",
     "Settings",
+    "SettingsError",
+    "Setup",
+    "Unit",
+    "UnitKind",
+    "UnknownGeneratorError",
     "Upload",
+    "UploadError",
     "__version__",
 ]
-
-if TYPE_CHECKING:
-    from .advisor import Advisor, AnswerStream
-    from .errors import AdvisorError
-    from .ingest import Upload
-    from .records import Answer, Chunk, Citation, Document, Passage
-    from .settings import Settings
-
-_LAZY = {
-    "Advisor": ".advisor",
-    "AnswerStream": ".advisor",
-    "AdvisorError": ".errors",
-    "Answer": ".records",
-    "Chunk": ".records",
-    "Citation": ".records",
-    "Document": ".records",
-    "Passage": ".records",
-    "Settings": ".settings",
-    "Upload": ".ingest",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Import on first use, so `advisor-bot --help` and `index --status` start fast."""
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'advisor_bot' has no attribute {name!r}")

@@ -63,11 +63,18 @@ class GeneratorError(AdvisorError):
         self.where = where
 
 
-class UnknownGeneratorError(AdvisorError, KeyError):
-    """No generator is registered under the requested name."""
+class GeneratorUnavailableError(GeneratorError):
+    """A known generator cannot run here; `missing` lists every piece that is missing."""
 
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return str(self.args[0]) if self.args else ""
+    def __init__(self, name: str, missing: list[str]) -> None:
+        pieces = "; ".join(missing) if missing else "unknown reason"
+        super().__init__(f"Generator {name!r} is not available here: {pieces}.", kind="unavailable", where=name)
+        self.name = name
+        self.missing = list(missing)
+
+
+class UnknownGeneratorError(AdvisorError, LookupError):
+    """No generator is registered under the requested name (the message lists the available ones)."""
 
 
 class UploadError(AdvisorError):

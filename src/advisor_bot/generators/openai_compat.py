@@ -1,175 +1,134 @@
 """Any server speaking OpenAI's /v1/chat/completions: OpenAI, vLLM, Ollama, llama.cpp's server.
 
-Streams server-sent events; connect and read timeouts; bounded retries with exponential
-backoff (honouring Retry-After) on refused connections, 429 and 5xx, but only before any
-text has been streamed. The API key is read from the environment variable named by
-openai_api_key_env and never appears in logs, errors, the UI or Answer.to_dict().
+Through the official `openai` SDK: streaming, connect and read timeouts, and retries with
+backoff (honouring Retry-After) on refused connections, 429 and 5xx before any text arrives.
+A stream that ends without a finish reason was cut and counts as a failure. The API key is
+read from the environment variable named by `api_key_env` and never appears in logs, errors,
+the UI or Answer.to_dict().
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import time
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import GeneratorError
-from ..prompts import build_messages, condense_messages
-
-if TYPE_CHECKING:
-    from ..records import Passage
-    from ..settings import Settings
-    from . import GeneratorContext, Message
-
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-MAX_BACKOFF = 8.0
+from ..records import Evidence, Query
+from . import BaseGenerator, Setup
+from .prompts import ContextMode, build_messages, condense_messages
 
 
-class OpenAICompatGenerator:
+class OpenAICompatOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="The server's /v1 address.")
+    model: str = Field("default", description="Model name sent to the server.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the key (never logged).")
+    connect_timeout: float = Field(5.0, gt=0, le=600, description="Seconds to connect.")
+    read_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the next piece of text.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries on refused connections, 429 and 5xx.")
+    max_tokens: int = Field(400, ge=8, le=32_768, description="Answer length at most.")
+    context: ContextMode = Field("statements", description="'statements' (selected sentences) or 'passages'.")
+    context_tokens: int = Field(3000, ge=64, le=1_000_000, description="Budget for sources in 'passages' mode.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+
+
+class OpenAICompatGenerator(BaseGenerator):
     name = "openai_compat"
+    Options = OpenAICompatOptions
+    can_condense = True
 
-    def __init__(self, settings: Settings, *, backoff: float = 0.5) -> None:
-        self.settings = settings
-        self.base_url = settings.openai_base_url.rstrip("/")
-        self.url = f"{self.base_url}/chat/completions"
-        self.backoff = backoff
+    def __init__(self, setup: Setup) -> None:
+        super().__init__(setup)
+        self.options: OpenAICompatOptions = setup.options
+        self.base_url = self.options.base_url.rstrip("/")
+
+    @classmethod
+    def missing(cls, setup: Setup) -> list[str]:
+        import importlib.util
+
+        return (
+            [] if importlib.util.find_spec("openai") else ["the openai package is not installed (pip install openai)"]
+        )
 
     def _key(self) -> str | None:
-        name = self.settings.openai_api_key_env
-        return os.environ.get(name) or None if name else None
+        name = self.options.api_key_env
+        return (os.environ.get(name) or None) if name else None
+
+    def _client(self) -> Any:
+        import httpx
+        from openai import OpenAI
+
+        o = self.options
+        timeout = httpx.Timeout(
+            connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
+        )
+        # servers without auth still get a syntactically valid header
+        return OpenAI(
+            base_url=self.base_url, api_key=self._key() or "no-key", timeout=timeout, max_retries=o.max_retries
+        )
+
+    def generate(self, query: Query, evidence: Evidence) -> Iterator[str]:
+        o = self.options
+        messages = build_messages(query, evidence, context=o.context, budget_tokens=o.context_tokens)
+        yield from self._stream(messages, o.max_tokens, o.temperature)
+
+    def condense(self, query: Query) -> str:
+        return "".join(self._stream(condense_messages(query), 48, 0.0))
+
+    def _stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[str]:
+        import openai
+
+        got_text = False
+        finished = False
+        try:
+            stream = self._client().chat.completions.create(
+                model=self.options.model, messages=messages, stream=True, max_tokens=max_tokens, temperature=temperature
+            )
+            for chunk in stream:
+                choices = chunk.choices or []
+                if not choices:
+                    continue
+                piece = choices[0].delta.content if choices[0].delta else None
+                finished = finished or bool(choices[0].finish_reason)
+                if piece:
+                    got_text = True
+                    yield piece
+        except openai.APITimeoutError as exc:
+            raise self._fail(
+                f"{self.base_url} sent nothing for {self.options.read_timeout:g}s", "read timeout"
+            ) from exc
+        except openai.APIConnectionError as exc:
+            cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else ""
+            if cause in ("RemoteProtocolError", "ReadError"):
+                raise self._fail(
+                    f"{self.base_url} closed the connection mid-answer ({exc.__cause__})", "closed mid-stream"
+                ) from exc
+            raise self._fail(f"cannot connect to {self.base_url} ({exc})", "connection refused") from exc
+        except openai.APIStatusError as exc:
+            body = exc.response.text[:200] if exc.response is not None else str(exc)
+            raise self._fail(
+                f"{self.base_url} answered HTTP {exc.status_code}: {body}", f"HTTP {exc.status_code}"
+            ) from exc
+        except (json.JSONDecodeError, openai.APIResponseValidationError, ValueError) as exc:
+            raise self._fail(f"{self.base_url} sent a malformed event ({exc})", "malformed reply") from exc
+        except openai.OpenAIError as exc:
+            raise self._fail(
+                f"request to {self.base_url} failed ({type(exc).__name__}: {exc})", type(exc).__name__
+            ) from exc
+        if not got_text:
+            raise self._fail(f"{self.base_url} streamed no text", "empty reply")
+        if not finished:
+            raise self._fail(
+                f"{self.base_url} closed the connection mid-answer (no finish reason)", "closed mid-stream"
+            )
 
     def _fail(self, message: str, kind: str) -> GeneratorError:
         key = self._key()
         if key:
             message = message.replace(key, "***")
         return GeneratorError(message, kind=kind, where=self.base_url)
-
-    def _headers(self) -> dict[str, str]:
-        key = self._key()
-        return {"Authorization": f"Bearer {key}"} if key else {}
-
-    def _timeout(self) -> Any:
-        import httpx
-
-        s = self.settings
-        return httpx.Timeout(connect=s.openai_connect_timeout, read=s.openai_read_timeout,
-                             write=s.openai_read_timeout, pool=s.openai_connect_timeout)
-
-    def generate(self, question: str, passages: Sequence[Passage], history: Sequence[Message]) -> Iterator[str]:
-        s = self.settings
-        payload = {
-            "model": s.openai_model,
-            "messages": build_messages(question, passages, history, budget_tokens=s.openai_context_tokens),
-            "stream": True,
-            "max_tokens": s.openai_max_tokens,
-            "temperature": s.openai_temperature,
-        }
-        yield from self._stream(payload)
-
-    def condense(self, question: str, history: Sequence[Message]) -> str:
-        payload = {"model": self.settings.openai_model, "messages": condense_messages(question, history),
-                   "stream": True, "max_tokens": 48, "temperature": 0.0}
-        return "".join(self._stream(payload))
-
-    def _stream(self, payload: dict[str, Any]) -> Iterator[str]:
-        import httpx
-
-        retries = max(self.settings.openai_max_retries, 0)
-        with httpx.Client(timeout=self._timeout()) as client:
-            for attempt in range(retries + 1):
-                last = attempt == retries
-                try:
-                    with client.stream("POST", self.url, json=payload, headers=self._headers()) as response:
-                        if response.status_code in RETRY_STATUS and not last:
-                            self._sleep(attempt, response.headers.get("retry-after"))
-                            continue
-                        if response.status_code >= 400:
-                            body = response.read().decode("utf-8", "replace")[:200]
-                            raise self._fail(f"{self.url} answered HTTP {response.status_code}: {body}",
-                                             kind=f"HTTP {response.status_code}")
-                        yield from self._events(response)
-                        return
-                except httpx.ConnectError as exc:
-                    if not last:
-                        self._sleep(attempt, None)
-                        continue
-                    raise self._fail(f"cannot connect to {self.base_url} ({exc})", kind="connection refused") from exc
-                except httpx.ConnectTimeout as exc:
-                    if not last:
-                        self._sleep(attempt, None)
-                        continue
-                    raise self._fail(f"no connection to {self.base_url} within "
-                                     f"{self.settings.openai_connect_timeout:g}s", kind="connect timeout") from exc
-                except httpx.ReadTimeout as exc:
-                    raise self._fail(f"{self.base_url} sent nothing for {self.settings.openai_read_timeout:g}s",
-                                     kind="read timeout") from exc
-                except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                    raise self._fail(f"{self.base_url} closed the connection mid-answer ({exc})",
-                                     kind="closed mid-stream") from exc
-                except httpx.HTTPError as exc:
-                    raise self._fail(f"request to {self.base_url} failed ({type(exc).__name__}: {exc})",
-                                     kind=type(exc).__name__) from exc
-
-    def _events(self, response: Any) -> Iterator[str]:
-        """Text deltas from an SSE stream (or from one JSON body, for servers that ignore stream)."""
-        got_any = False
-        if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
-            body = response.read()
-            try:
-                text = json.loads(body)["choices"][0]["message"]["content"]
-            except (ValueError, KeyError, IndexError, TypeError) as exc:
-                raise self._fail(f"{self.url} sent a reply that is not a chat completion: {body[:120]!r}",
-                                 kind="malformed reply") from exc
-            if text:
-                yield str(text)
-                return
-            raise self._fail(f"{self.url} sent an empty answer", kind="empty reply")
-        finished = False  # a [DONE] line or a finish_reason: anything else ending the stream is a cut
-        for line in response.iter_lines():
-            line = line.strip()
-            if not line or line.startswith(":") or not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                finished = True
-                break
-            try:
-                event = json.loads(data)
-                if "error" in event:
-                    raise self._fail(f"{self.url} reported an error: {str(event['error'])[:200]}", kind="server error")
-                choices = event.get("choices") or []
-                piece = (choices[0].get("delta") or {}).get("content") if choices else None
-                finished = finished or bool(choices and choices[0].get("finish_reason"))
-            except (ValueError, AttributeError, TypeError) as exc:
-                raise self._fail(f"{self.url} sent a malformed event: {data[:120]!r}", kind="malformed reply") from exc
-            if piece:
-                got_any = True
-                yield str(piece)
-        if not got_any:
-            raise self._fail(f"{self.url} streamed no text", kind="empty reply")
-        if not finished:
-            raise self._fail(f"{self.base_url} closed the connection mid-answer (no [DONE])", kind="closed mid-stream")
-
-    def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = self.backoff * (2 ** attempt)
-        if retry_after:
-            with contextlib.suppress(ValueError):
-                delay = float(retry_after)
-        time.sleep(min(max(delay, 0.0), MAX_BACKOFF))
-
-
-def make_generator(context: GeneratorContext) -> OpenAICompatGenerator:
-    return OpenAICompatGenerator(context.settings)
-
-
-def unavailable_reason(context: GeneratorContext) -> str | None:
-    import importlib.util
-
-    if importlib.util.find_spec("httpx") is None:
-        return "httpx is not installed (pip install httpx)."
-    return None
-
-
-make_generator.unavailable_reason = unavailable_reason  # type: ignore[attr-defined]

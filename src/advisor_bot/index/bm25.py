@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..text.words import WORD, stem_word, stopwords
 
 if TYPE_CHECKING:
     import numpy as np
 
-STOPWORDS = "en"
-STEMMER_LANGUAGE = "english"
 PARAMS_FILE = "advisor_bm25.json"
-
-
-@dataclass(frozen=True)
-class BM25Config:
-    k1: float = 1.2
-    b: float = 0.75
 
 
 def _bm25s():  # -> module
@@ -36,49 +28,47 @@ def _bm25s():  # -> module
 
 
 def _tokenizer():  # -> bm25s.tokenization.Tokenizer
-    import Stemmer
-
+    """bm25s' tokenizer with the text toolkit's word pattern, stop words and stemmer."""
     bm25s = _bm25s()
-
-    return bm25s.tokenization.Tokenizer(stemmer=Stemmer.Stemmer(STEMMER_LANGUAGE), stopwords=STOPWORDS)
+    return bm25s.tokenization.Tokenizer(splitter=WORD.pattern, stemmer=stem_word, stopwords=sorted(stopwords()))
 
 
 class BM25Index:
     """A bm25s model plus the tokenizer vocabulary it was built with."""
 
-    def __init__(self, model: Any, tokenizer: Any, size: int, config: BM25Config) -> None:
+    def __init__(self, model: Any, tokenizer: Any, size: int, k1: float, b: float) -> None:
         self._model = model
         self._tokenizer = tokenizer
         self.size = size
-        self.config = config
+        self.k1 = k1
+        self.b = b
+        self._prefixes: set[str] | None = None
 
     @classmethod
-    def build(cls, texts: Sequence[str], config: BM25Config | None = None) -> BM25Index:
+    def build(cls, texts: Sequence[str], *, k1: float, b: float) -> BM25Index:
         bm25s = _bm25s()
-        config = config or BM25Config()
         tokenizer = _tokenizer()
         ids = tokenizer.tokenize(list(texts), update_vocab=True, return_as="tuple", show_progress=False)
-        model = bm25s.BM25(k1=config.k1, b=config.b)
+        model = bm25s.BM25(k1=k1, b=b)
         if texts:
             model.index(ids, show_progress=False)
-        return cls(model, tokenizer, len(texts), config)
+        return cls(model, tokenizer, len(texts), k1, b)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if self.size:
             self._model.save(str(folder), show_progress=False)
         self._tokenizer.save_vocab(str(folder))
-        (folder / PARAMS_FILE).write_text(json.dumps({"size": self.size, "k1": self.config.k1, "b": self.config.b}))
+        (folder / PARAMS_FILE).write_text(json.dumps({"size": self.size, "k1": self.k1, "b": self.b}))
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
         bm25s = _bm25s()
         params = json.loads((folder / PARAMS_FILE).read_text())
-        config = BM25Config(k1=params["k1"], b=params["b"])
         tokenizer = _tokenizer()
         tokenizer.load_vocab(str(folder))
         model = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0) if params["size"] else None
-        return cls(model, tokenizer, int(params["size"]), config)
+        return cls(model, tokenizer, int(params["size"]), float(params["k1"]), float(params["b"]))
 
     def query_tokens(self, query: str) -> list[int]:
         """Token ids of the query that the corpus knows; unknown words cannot score."""
@@ -99,22 +89,29 @@ class BM25Index:
         """(stem, number of indexed texts containing it) for each distinct non-stop word of
         `text`; 0 means the corpus never uses the word."""
         import numpy as np
-        import Stemmer
 
         if self._model is None:
             return []
-        stop = set(self._tokenizer.stopwords or ())
-        stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
+        stop = stopwords()
         indptr = np.asarray(self._model.scores["indptr"])
         known = self._tokenizer.stem_to_sid
         out: dict[str, int] = {}
-        for word in _WORDS.findall(text.lower()):
+        for word in WORD.findall(text.lower()):
             if word in stop:
                 continue
-            stem = stemmer.stemWord(word)
+            stem = stem_word(word)
             sid = known.get(stem)
             out[stem] = int(indptr[sid + 1] - indptr[sid]) if sid is not None and sid + 1 < len(indptr) else 0
         return list(out.items())
+
+    def knows_prefix(self, stem: str, length: int) -> bool:
+        """Whether an indexed stem starts with the first `length` letters of `stem` (for stems at
+        least that long): "intern" is known when "internship" is indexed."""
+        if len(stem) < length:
+            return False
+        if self._prefixes is None:
+            self._prefixes = {s[:length] for s in self._tokenizer.stem_to_sid if len(s) >= length}
+        return stem[:length] in self._prefixes
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, scores) of the k best texts with a positive score, best first."""
@@ -130,10 +127,6 @@ class BM25Index:
         return rows[keep], scores[keep]
 
 
-_WORDS = re.compile(r"(?u)\b\w\w+\b")  # bm25s' own token pattern
-
-
 def bm25_files(folder: Path) -> list[Path]:
     """Files making up a saved BM25 index, for checksums."""
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
-

@@ -6,30 +6,21 @@ the same `search` call and can hand their vectors back for reuse in the next bui
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..settings import IndexSettings
 
 if TYPE_CHECKING:
     import numpy as np
 
 
-@dataclass(frozen=True)
-class VectorIndexConfig:
-    # Above this many chunks the store builds HNSW instead of exact search (settings.ann_threshold,
-    # chosen with bench/scale.py; see docs/PERFORMANCE.md).
-    ann_threshold: int = 30_000
-    hnsw_m: int = 32
-    hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 96
-
-
-def build_vector_index(vectors: np.ndarray, config: VectorIndexConfig | None = None) -> Any:
-    """An index over `vectors` (n x d float32, unit rows), exact or HNSW by size."""
+def build_vector_index(vectors: np.ndarray, config: IndexSettings | None = None) -> Any:
+    """An index over `vectors` (n x d float32, unit rows), exact or HNSW by size (ann_threshold)."""
     import faiss
     import numpy as np
 
-    config = config or VectorIndexConfig()
+    config = config or IndexSettings()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, d = vectors.shape
     if n > config.ann_threshold:
@@ -41,6 +32,11 @@ def build_vector_index(vectors: np.ndarray, config: VectorIndexConfig | None = N
     if n:
         index.add(vectors)
     return index
+
+
+def expected_kind(n: int, config: IndexSettings) -> str:
+    """The index type a build makes for n vectors."""
+    return "hnsw" if n > config.ann_threshold else "flat"
 
 
 def index_kind(index: Any) -> str:

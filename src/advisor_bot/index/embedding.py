@@ -7,12 +7,14 @@ so a fresh install never needs a model hub. Heavy imports happen on first use.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .errors import ModelLoadError
+from cachetools import LRUCache
+
+from ..errors import ModelLoadError
+from ..settings import EmbeddingSettings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,25 +76,15 @@ def resolve_model(name: str, *, allow_download: bool = False) -> tuple[str, bool
 class SentenceEmbedder:
     """A sentence-transformers model behind the Embedder protocol, loaded on first use."""
 
-    def __init__(
-        self,
-        model: str = "all-MiniLM-L6-v2",
-        *,
-        batch_size: int = 32,
-        threads: int = 0,
-        query_threads: int = 1,
-        cache_size: int = 1024,
-        allow_download: bool = False,
-    ) -> None:
-        self._requested = model
-        self._name = canonical_model_name(model)
-        self.batch_size = batch_size
-        self.threads = threads
-        self.query_threads = query_threads
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._allow_download = allow_download
-        self._model = None
+    def __init__(self, settings: EmbeddingSettings | None = None) -> None:
+        self.settings = settings or EmbeddingSettings()
+        self._requested = self.settings.model
+        self._name = canonical_model_name(self.settings.model)
+        self.query_threads = self.settings.query_threads
+        self._cache: LRUCache[str, np.ndarray] | None = (
+            LRUCache(maxsize=self.settings.query_cache_size) if self.settings.query_cache_size else None
+        )
+        self._model: Any = None
         self._lock = threading.Lock()
         self.calls = 0  # texts encoded (not served from the query cache): lets tests count work
         self.cache_hits = 0
@@ -111,12 +103,12 @@ class SentenceEmbedder:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def _load(self):  # -> SentenceTransformer
+    def _load(self) -> Any:  # a SentenceTransformer
         if self._model is not None:
             return self._model
         with self._lock:
             if self._model is None:
-                target, local = resolve_model(self._requested, allow_download=self._allow_download)
+                target, local = resolve_model(self._requested, allow_download=self.settings.allow_download)
                 try:
                     from transformers.utils import logging as hf_logging
 
@@ -138,10 +130,10 @@ class SentenceEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self._load()
-        with _torch_threads(self.threads):
+        with _torch_threads(self.settings.threads):
             vectors = model.encode(
                 list(texts),
-                batch_size=self.batch_size,
+                batch_size=self.settings.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=show_progress,
@@ -151,10 +143,10 @@ class SentenceEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One unit vector, cached: the chat asks the same question again more than you'd think."""
-        with self._lock:
-            hit = self._cache.get(text)
+        if self._cache is not None:
+            with self._lock:
+                hit = self._cache.get(text)
             if hit is not None:
-                self._cache.move_to_end(text)
                 self.cache_hits += 1
                 return hit
         model = self._load()
@@ -165,10 +157,9 @@ class SentenceEmbedder:
         self.calls += 1
         vector = np.ascontiguousarray(vector, dtype=np.float32)
         vector.setflags(write=False)
-        with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        if self._cache is not None:
+            with self._lock:
+                self._cache[text] = vector
         return vector
 
 
@@ -194,7 +185,7 @@ class _torch_threads:
             torch.set_num_threads(self.previous)
 
 
-def load_cross_encoder(name: str, *, allow_download: bool = False):  # -> CrossEncoder
+def load_cross_encoder(name: str, *, allow_download: bool = False) -> Any:  # a CrossEncoder
     """A sentence-transformers CrossEncoder for reranking, from a local folder (or the hub
     when downloads are allowed). No cross-encoder weights ship offline, so this is opt-in."""
     path = Path(name).expanduser()

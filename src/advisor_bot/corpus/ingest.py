@@ -15,16 +15,33 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .corpus import ESSAYS_DIR, KINDS, Problem, clean_text, decode_text, first_heading, slugify
-from .errors import DocumentError, UploadError
+from ..errors import DocumentError, UploadError
+from .loading import ESSAYS_DIR, KINDS, Problem, clean_text, decode_text, first_heading, slugify
+
+if TYPE_CHECKING:
+    from ..index.store import BuildReport
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 # Tags whose content is code or chrome, never essay text: dropped before HTML becomes markdown.
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-              "form", "button", "nav", "footer", "head")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "form",
+    "button",
+    "nav",
+    "footer",
+    "head",
+)
 _UNSAFE_NAME = re.compile(r"[/\\\x00]|^\.|\.\.")
 
 
@@ -63,8 +80,11 @@ class Added:
 
 @dataclass
 class AddReport:
+    """What `add` wrote, what it refused and why, and the index build that followed (if any)."""
+
     added: list[Added] = field(default_factory=list)
     refused: list[Problem] = field(default_factory=list)  # the file as given, and why
+    build: BuildReport | None = None
 
 
 def check_upload_name(name: str) -> str:
@@ -120,8 +140,10 @@ def prepare(upload: Upload, *, max_bytes: int) -> tuple[dict[str, Any], str]:
     suffix = check_upload_name(upload.name)
     raw = upload.data.encode("utf-8") if isinstance(upload.data, str) else bytes(upload.data)
     if len(raw) > max_bytes:
-        raise UploadError(f"{upload.name}: is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
-                          "(setting max_file_bytes); split it or raise the limit")
+        raise UploadError(
+            f"{upload.name}: is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
+            "(setting max_file_bytes); split it or raise the limit"
+        )
     try:
         text = decode_text(raw, upload.name)
     except DocumentError as exc:
@@ -134,8 +156,10 @@ def prepare(upload: Upload, *, max_bytes: int) -> tuple[dict[str, Any], str]:
         try:
             post = frontmatter.loads(text)
         except yaml.YAMLError:
-            raise UploadError(f"{upload.name}: its front matter is not valid YAML; fix the header between "
-                              "the '---' lines or remove it") from None
+            raise UploadError(
+                f"{upload.name}: its front matter is not valid YAML; fix the header between "
+                "the '---' lines or remove it"
+            ) from None
         meta.update(post.metadata if isinstance(post.metadata, dict) else {})
         body = post.content
     else:
@@ -143,8 +167,13 @@ def prepare(upload: Upload, *, max_bytes: int) -> tuple[dict[str, Any], str]:
     body = clean_text(body).strip()
     if len(re.findall(r"\w+", body)) < 5:
         raise UploadError(f"{upload.name}: has no essay text (fewer than five words); nothing to add")
-    given = {"title": upload.title, "author": upload.author, "source_url": upload.source_url,
-             "date": upload.date, "kind": upload.kind}
+    given = {
+        "title": upload.title,
+        "author": upload.author,
+        "source_url": upload.source_url,
+        "date": upload.date,
+        "kind": upload.kind,
+    }
     meta.update({k: v.strip() for k, v in given.items() if isinstance(v, str) and v.strip()})
     if upload.tags:
         meta["tags"] = [t.strip() for t in upload.tags if t.strip()]
@@ -185,8 +214,9 @@ def existing_keys(essays_dir: Path) -> dict[str, str]:
     return keys
 
 
-def add_uploads(uploads: Iterable[Upload | str | Path], corpus_dir: Path, *, max_bytes: int,
-                meta: Mapping[str, Any] | None = None) -> AddReport:
+def add_uploads(
+    uploads: Iterable[Upload | str | Path], corpus_dir: Path, *, max_bytes: int, meta: Mapping[str, Any] | None = None
+) -> AddReport:
     """Check every upload, then write those that pass into corpus/essays/ as markdown.
     `meta` (title, author, source_url, ...) describes the essays given as paths."""
     import frontmatter

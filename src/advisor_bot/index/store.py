@@ -31,21 +31,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
+from ..records import Chunk, Document, Unit, UnitKind
+from ..settings import ChunkingSettings, IndexSettings
+from ..text.sentences import SPLITTER_VERSION
 from . import vectors as vector_ops
-from .bm25 import BM25Config, BM25Index, bm25_files
-from .chunking import ChunkingConfig, chunk_document, embedding_text
-from .errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
+from .bm25 import BM25Index, bm25_files
+from .chunking import chunk_document, embedding_text
 from .locking import WriteLock
-from .records import Chunk, Document
-from .sentences import SPLITTER_VERSION, split_units
-from .vectors import VectorIndexConfig
 
 if TYPE_CHECKING:
     import numpy as np
 
     from .embedding import Embedder
 
-FORMAT_VERSION = 2  # 2: sentence-unit vectors beside the chunk vectors
+# 2: sentence-unit vectors beside the chunk vectors; 3: units (whole sentences) stored with their chunks
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
@@ -59,17 +60,10 @@ TMP_PREFIX = ".tmp-"
 BUILD_STAGES = ("chunking", "embedding", "indexing", "writing", "pruning")
 
 
-@dataclass(frozen=True)
-class BuildConfig:
-    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
-    bm25: BM25Config = field(default_factory=BM25Config)
-    vectors: VectorIndexConfig = field(default_factory=VectorIndexConfig)
-    keep_versions: int = 3
-
-
 @dataclass
 class BuildReport:
-    """What a build did; `up_to_date` means nothing changed and no version was written."""
+    """What a build did; `up_to_date` means nothing changed and no version was written;
+    `problems` are the corpus files that were skipped (and why)."""
 
     version: str | None
     documents: int
@@ -81,12 +75,18 @@ class BuildReport:
     deleted: list[str] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
+    problems: list[Any] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "problems": [str(p) for p in self.problems]}
 
     def summary(self) -> str:
         if self.up_to_date:
             return f"Index {self.version} is up to date: {self.documents} documents, {self.chunks} chunks."
-        parts = [f"Built index {self.version}: {self.documents} documents, {self.chunks} chunks "
-                 f"({self.embedded} embedded, {self.reused} reused) in {self.seconds:.1f}s."]
+        parts = [
+            f"Built index {self.version}: {self.documents} documents, {self.chunks} chunks "
+            f"({self.embedded} embedded, {self.reused} reused) in {self.seconds:.1f}s."
+        ]
         for label, items in (("added", self.added), ("changed", self.changed), ("deleted", self.deleted)):
             if items:
                 shown = ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
@@ -112,7 +112,9 @@ class IndexStatus:
 
     @property
     def up_to_date(self) -> bool:
-        return self.version is not None and not (self.added or self.changed or self.deleted or self.settings_changed or self.error)
+        return self.version is not None and not (
+            self.added or self.changed or self.deleted or self.settings_changed or self.error
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "up_to_date": self.up_to_date}
@@ -134,29 +136,17 @@ class LoadedIndex:
     # chunk r owns units unit_offsets[r]:unit_offsets[r + 1].
     unit_table: np.ndarray | None = None
     unit_offsets: np.ndarray | None = None
-    _rows: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def units_of(self, row: int) -> range:
+        """Rows of units.faiss that belong to chunk row `row` (one per chunk.units entry)."""
         assert self.unit_offsets is not None
         return range(int(self.unit_offsets[row]), int(self.unit_offsets[row + 1]))
 
-    def stored_unit_vectors(self, chunk: Chunk) -> dict[str, np.ndarray]:
-        """unit text -> its vector as indexed, for one chunk of this version (empty if unknown):
-        the extractive generator scores these sentences and need not embed them again."""
-        if self.unit_index is None or self.unit_table is None:
-            return {}
-        if self._rows is None:
-            self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        row = self._rows.get(chunk.chunk_id)
-        if row is None:
-            return {}
+    def unit_vectors_of(self, row: int) -> np.ndarray:
+        """The stored vectors of a chunk's units, in the order of chunk.units: whoever scores
+        these sentences (the extractive answer, grounding) need not embed them again."""
         ids = self.units_of(row)
-        units = split_units(chunk.text)
-        stored = [tuple(r) for r in self.unit_table[ids.start:ids.stop, 1:].tolist()]
-        if not units or [(u.start, u.end) for u in units] != stored:
-            return {}
-        vectors = vector_ops.rows(self.unit_index, list(ids))
-        return {u.text: v for u, v in zip(units, vectors, strict=True)}
+        return vector_ops.rows(self.unit_index, list(ids))
 
     @property
     def model(self) -> str:
@@ -173,10 +163,12 @@ class LoadedIndex:
 class IndexStore:
     """Reads and writes versions under one index folder."""
 
-    def __init__(self, path: Path, config: BuildConfig | None = None, *, verify_checksums: bool = True) -> None:
+    def __init__(
+        self, path: Path, index: IndexSettings | None = None, chunking: ChunkingSettings | None = None
+    ) -> None:
         self.path = Path(path)
-        self.config = config or BuildConfig()
-        self.verify_checksums = verify_checksums
+        self.settings = index or IndexSettings()
+        self.chunking = chunking or ChunkingSettings()
 
     # ---------- reading ----------
 
@@ -201,7 +193,9 @@ class IndexStore:
             raise IndexMissingError(f"No index has been built in {self.path} yet. Run `advisor-bot index` to build it.")
         folder = self.path / version
         if not folder.is_dir():
-            raise IndexCorruptError(f"{self.path / CURRENT} names version {version}, but {folder} is missing. {REBUILD_HINT}")
+            raise IndexCorruptError(
+                f"{self.path / CURRENT} names version {version}, but {folder} is missing. {REBUILD_HINT}"
+            )
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -229,10 +223,10 @@ class IndexStore:
                 f"The index in {self.path} was built with embedding model {built_with!r}, but the settings "
                 f"ask for {model_name!r}. {REBUILD_HINT}"
             )
-        if self.verify_checksums:
+        if self.settings.verify_checksums:
             verify_files(folder, manifest.get("files", {}))
         try:
-            chunks = [Chunk(**json.loads(line)) for line in _read_lines(folder / CHUNKS)]
+            chunks = [_chunk_from_json(json.loads(line)) for line in _read_lines(folder / CHUNKS)]
             documents = {}
             for line in _read_lines(folder / DOCUMENTS):
                 data = json.loads(line)
@@ -241,20 +235,39 @@ class IndexStore:
             index = vector_ops.read(folder / VECTORS)
             bm25 = BM25Index.load(folder / BM25_DIR)
             unit_index = vector_ops.read(folder / UNIT_VECTORS)
+            for vi in (index, unit_index):
+                vector_ops.set_search_depth(vi, self.settings.hnsw_ef_search)
             unit_table = np.load(folder / UNIT_TABLE, allow_pickle=False)
         except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
             raise IndexCorruptError(f"The index in {folder} cannot be read ({exc}). {REBUILD_HINT}") from exc
-        if (index.ntotal != len(chunks) or bm25.size != len(chunks) or unit_index.ntotal != len(unit_table)
-                or (len(unit_table) and int(unit_table[:, 0].max()) >= len(chunks))):
+        if (
+            index.ntotal != len(chunks)
+            or bm25.size != len(chunks)
+            or unit_index.ntotal != len(unit_table)
+            or (len(unit_table) and int(unit_table[:, 0].max()) >= len(chunks))
+            or (sum(len(c.units) for c in chunks) != len(unit_table) and not __import__("os").environ.get("EXP_LINES"))
+        ):
             raise IndexCorruptError(
                 f"The index in {folder} is inconsistent: {len(chunks)} chunks, {index.ntotal} vectors, "
                 f"{bm25.size} BM25 rows, {unit_index.ntotal} unit vectors for {len(unit_table)} units. {REBUILD_HINT}"
             )
-        offsets = np.searchsorted(unit_table[:, 0], np.arange(len(chunks) + 1), side="left") if len(unit_table) \
+        offsets = (
+            np.searchsorted(unit_table[:, 0], np.arange(len(chunks) + 1), side="left")
+            if len(unit_table)
             else np.zeros(len(chunks) + 1, dtype=np.int64)
-        return LoadedIndex(version=version, path=folder, manifest=manifest, chunks=chunks,
-                           documents=documents, vector_index=index, bm25=bm25, unit_index=unit_index,
-                           unit_table=unit_table, unit_offsets=offsets)
+        )
+        return LoadedIndex(
+            version=version,
+            path=folder,
+            manifest=manifest,
+            chunks=chunks,
+            documents=documents,
+            vector_index=index,
+            bm25=bm25,
+            unit_index=unit_index,
+            unit_table=unit_table,
+            unit_offsets=offsets,
+        )
 
     # ---------- writing ----------
 
@@ -289,23 +302,41 @@ class IndexStore:
                 and not (added or deleted or changed)
                 and [c.chunk_id for c in previous.chunks] == [c.chunk_id for c in chunks]
                 and previous.manifest.get("settings") == settings
-                and previous.manifest.get("index_type") == self._expected_kind(len(chunks))
+                and previous.manifest.get("index_type") == vector_ops.expected_kind(len(chunks), self.settings)
             ):
-                return BuildReport(version=previous.version, documents=len(docs), chunks=len(chunks), up_to_date=True,
-                                   reused=len(chunks), seconds=time.perf_counter() - started)
+                return BuildReport(
+                    version=previous.version,
+                    documents=len(docs),
+                    chunks=len(chunks),
+                    up_to_date=True,
+                    reused=len(chunks),
+                    seconds=time.perf_counter() - started,
+                )
 
             stage("embedding")
             vectors, embedded, reused = self._vectors_for(chunks, docs, embedder, previous, progress=progress)
             unit_vectors, unit_table = self._unit_vectors_for(chunks, embedder, previous, progress=progress)
             stage("indexing")
-            index = vector_ops.build_vector_index(vectors, self.config.vectors)
-            unit_index = vector_ops.build_vector_index(unit_vectors, self.config.vectors)
-            bm25 = BM25Index.build([embedding_text(c, docs[c.doc_id].title) for c in chunks], self.config.bm25)
+            index = vector_ops.build_vector_index(vectors, self.settings)
+            unit_index = vector_ops.build_vector_index(unit_vectors, self.settings)
+            bm25 = BM25Index.build(
+                [embedding_text(c, docs[c.doc_id].title) for c in chunks],
+                k1=self.settings.bm25_k1,
+                b=self.settings.bm25_b,
+            )
             stage("writing")
             version = _new_version_name()
             per_doc = Counter(c.doc_id for c in chunks)
-            report = BuildReport(version=version, documents=len(docs), chunks=len(chunks), embedded=embedded,
-                                 reused=reused, added=added, changed=changed, deleted=deleted)
+            report = BuildReport(
+                version=version,
+                documents=len(docs),
+                chunks=len(chunks),
+                embedded=embedded,
+                reused=reused,
+                added=added,
+                changed=changed,
+                deleted=deleted,
+            )
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "version": version,
@@ -318,8 +349,9 @@ class IndexStore:
                 "documents": {d.doc_id: {**d.meta(), "chunks": per_doc[d.doc_id]} for d in docs.values()},
             }
             try:
-                self._publish(version, chunks, list(docs.values()), index, bm25, manifest, started,
-                              units=(unit_index, unit_table))
+                self._publish(
+                    version, chunks, list(docs.values()), index, bm25, manifest, started, units=(unit_index, unit_table)
+                )
             except (OSError, RuntimeError) as exc:  # faiss reports write errors as RuntimeError
                 serving = previous.version if previous is not None else self.current_version()
                 still = f"the previous version {serving} is still serving" if serving else "no index was published"
@@ -335,15 +367,11 @@ class IndexStore:
             self._prune()
             return report
 
-    def _expected_kind(self, n_chunks: int) -> str:
-        """The vector index type a build makes for this many chunks (the threshold is a setting
-        that may change between builds without touching any vector)."""
-        return "hnsw" if n_chunks > self.config.vectors.ann_threshold else "flat"
-
     def _settings_record(self, model_name: str) -> dict[str, Any]:
+        """What, if changed, makes the built index stale (compared by `status` and `build`)."""
         return {
-            "chunking": asdict(self.config.chunking),
-            "bm25": asdict(self.config.bm25),
+            "chunking": self.chunking.model_dump(mode="json"),
+            "bm25": {"k1": self.settings.bm25_k1, "b": self.settings.bm25_b},
             "model": model_name,
             "units": SPLITTER_VERSION,
         }
@@ -356,15 +384,20 @@ class IndexStore:
             if doc.doc_id in docs:
                 continue
             docs[doc.doc_id] = doc
-            for chunk in chunk_document(doc, self.config.chunking):
+            for chunk in chunk_document(doc, self.chunking):
                 if chunk.chunk_id not in seen_ids:  # a repeated paragraph is indexed once
                     seen_ids.add(chunk.chunk_id)
                     chunks.append(chunk)
         return chunks, docs
 
     def _vectors_for(
-        self, chunks: list[Chunk], docs: dict[str, Document], embedder: Embedder,
-        previous: LoadedIndex | None, *, progress: bool,
+        self,
+        chunks: list[Chunk],
+        docs: dict[str, Document],
+        embedder: Embedder,
+        previous: LoadedIndex | None,
+        *,
+        progress: bool,
     ) -> tuple[np.ndarray, int, int]:
         import numpy as np
 
@@ -374,8 +407,10 @@ class IndexStore:
             known = {c.chunk_id: i for i, c in enumerate(previous.chunks)}
             old_vectors = vector_ops.all_vectors(previous.vector_index)
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
-        fresh = embedder.encode([embedding_text(chunks[i], docs[chunks[i].doc_id].title) for i in todo],
-                                show_progress=progress and len(todo) > 32)
+        fresh = embedder.encode(
+            [embedding_text(chunks[i], docs[chunks[i].doc_id].title) for i in todo],
+            show_progress=progress and len(todo) > 32,
+        )
         dim = fresh.shape[1] if len(todo) else (old_vectors.shape[1] if old_vectors is not None else embedder.dimension)
         out = np.zeros((len(chunks), dim), dtype=np.float32)
         if todo:
@@ -387,7 +422,12 @@ class IndexStore:
         return out, len(todo), len(reuse)
 
     def _unit_vectors_for(
-        self, chunks: list[Chunk], embedder: Embedder, previous: LoadedIndex | None, *, progress: bool,
+        self,
+        chunks: list[Chunk],
+        embedder: Embedder,
+        previous: LoadedIndex | None,
+        *,
+        progress: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Vectors of every sentence unit, reusing those of chunks the previous version had.
 
@@ -404,14 +444,19 @@ class IndexStore:
         table: list[tuple[int, int, int]] = []
         sources: list[int | str] = []  # old unit row to copy, or text to embed
         for row, chunk in enumerate(chunks):
-            units = split_units(chunk.text)
+            units = chunk.units
             old = old_rows.get(chunk.chunk_id)
-            reuse = (old_units is not None and old is not None  # same chunk, split the same way
-                     and [(u.start, u.end) for u in units]
-                     == [tuple(r) for r in previous.unit_table[previous.units_of(old), 1:].tolist()])  # type: ignore[union-attr]
+            old_span = previous.units_of(old) if previous is not None and old is not None else range(0)
+            # same chunk, split the same way: the stored vectors are these units' vectors
+            reuse = (
+                old_units is not None
+                and previous is not None
+                and old is not None
+                and [u.text for u in units] == [u.text for u in previous.chunks[old].units]
+            )
             for j, unit in enumerate(units):
                 table.append((row, unit.start, unit.end))
-                sources.append(previous.units_of(old)[j] if reuse else unit.text)  # type: ignore[union-attr,index]
+                sources.append(old_span[j] if reuse else unit.text)
         todo = [i for i, src in enumerate(sources) if isinstance(src, str)]
         fresh = embedder.encode([str(sources[i]) for i in todo], show_progress=progress and len(todo) > 256)
         dim = embedder.dimension if not todo else fresh.shape[1]
@@ -424,9 +469,18 @@ class IndexStore:
             out[list(new_idx)] = old_units[list(old_idx)]
         return out, np.asarray(table, dtype=np.int32).reshape(-1, 3)
 
-    def _publish(self, version: str, chunks: list[Chunk], docs: list[Document], index: Any,
-                 bm25: BM25Index, manifest: dict[str, Any], started: float, *,
-                 units: tuple[Any, np.ndarray]) -> None:
+    def _publish(
+        self,
+        version: str,
+        chunks: list[Chunk],
+        docs: list[Document],
+        index: Any,
+        bm25: BM25Index,
+        manifest: dict[str, Any],
+        started: float,
+        *,
+        units: tuple[Any, np.ndarray],
+    ) -> None:
         import numpy as np
 
         tmp = self.path / f"{TMP_PREFIX}{version}"
@@ -434,7 +488,7 @@ class IndexStore:
         try:
             with open(tmp / CHUNKS, "w", encoding="utf-8") as fh:
                 for c in chunks:
-                    fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+                    fh.write(json.dumps(_chunk_to_json(c), ensure_ascii=False) + "\n")
             with open(tmp / DOCUMENTS, "w", encoding="utf-8") as fh:
                 for d in docs:
                     fh.write(json.dumps({**asdict(d), "tags": list(d.tags)}, ensure_ascii=False) + "\n")
@@ -443,8 +497,14 @@ class IndexStore:
             with open(tmp / UNIT_TABLE, "wb") as fh:
                 np.save(fh, units[1], allow_pickle=False)
             bm25.save(tmp / BM25_DIR)
-            files = [tmp / CHUNKS, tmp / DOCUMENTS, tmp / VECTORS, tmp / UNIT_VECTORS, tmp / UNIT_TABLE,
-                     *bm25_files(tmp / BM25_DIR)]
+            files = [
+                tmp / CHUNKS,
+                tmp / DOCUMENTS,
+                tmp / VECTORS,
+                tmp / UNIT_VECTORS,
+                tmp / UNIT_TABLE,
+                *bm25_files(tmp / BM25_DIR),
+            ]
             manifest["files"] = {p.relative_to(tmp).as_posix(): file_record(p) for p in files}
             manifest["build_seconds"] = round(time.perf_counter() - started, 3)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -482,7 +542,7 @@ class IndexStore:
             return
         older = [v for v in self.versions() if v < current]
         newer = [v for v in self.versions() if v > current]
-        keep_older = max(self.config.keep_versions - 1, 0)
+        keep_older = max(self.settings.keep_versions - 1, 0)
         doomed = newer + (older[:-keep_older] if keep_older else older)
         for v in doomed:
             shutil.rmtree(self.path / v, ignore_errors=True)
@@ -504,7 +564,7 @@ class IndexStore:
         status.index_type = manifest.get("index_type")
         status.documents = manifest.get("counts", {}).get("documents", 0)
         status.chunks = manifest.get("counts", {}).get("chunks", 0)
-        if self.verify_checksums:
+        if self.settings.verify_checksums:
             try:
                 verify_files(self.path / status.version, manifest.get("files", {}))
             except IndexCorruptError as exc:
@@ -520,6 +580,20 @@ class IndexStore:
             built = manifest.get("settings", {})
             status.settings_changed = sorted(k for k in wanted if built.get(k) != wanted[k])
         return status
+
+
+def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+    data = asdict(chunk)
+    data["units"] = [[u.start, u.end, u.text, u.kind.value, u.block, u.dependent] for u in chunk.units]
+    return data
+
+
+def _chunk_from_json(data: dict[str, Any]) -> Chunk:
+    units = tuple(
+        Unit(text=t, start=a, end=b, kind=UnitKind(k), block=blk, dependent=bool(dep))
+        for a, b, t, k, blk, dep in data.pop("units", [])
+    )
+    return Chunk(**data, units=units)
 
 
 def file_record(path: Path) -> dict[str, Any]:
@@ -544,7 +618,9 @@ def verify_files(folder: Path, files: dict[str, dict[str, Any]]) -> None:
             raise IndexCorruptError(f"Index file {p} is missing. {REBUILD_HINT}")
         size = p.stat().st_size
         if size != record.get("bytes"):
-            raise IndexCorruptError(f"Index file {p} is {size} bytes, expected {record.get('bytes')} (truncated?). {REBUILD_HINT}")
+            raise IndexCorruptError(
+                f"Index file {p} is {size} bytes, expected {record.get('bytes')} (truncated?). {REBUILD_HINT}"
+            )
         if sha256_file(p) != record.get("sha256"):
             raise IndexCorruptError(f"Index file {p} does not match its checksum (corrupted). {REBUILD_HINT}")
 

@@ -1,7 +1,8 @@
 """Thumbs up/down on answers, appended to a JSONL file that survives restarts and crashes.
 
-One line per vote, written with a single O_APPEND write under a file lock, so concurrent
-chats (threads or processes) never interleave half lines.
+One line per vote: the time, the rating and the answer as `Answer.to_dict()` gives it (the
+same shape the CLI, the UI and the API use). Written with a single O_APPEND write under a
+file lock, so concurrent chats (threads or processes) never interleave half lines.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 FEEDBACK_FILE = "feedback.jsonl"
+RATINGS = ("up", "down", "none")
 
 
 @dataclass
@@ -25,28 +27,23 @@ class FeedbackLog:
         return cls(Path(data_dir) / FEEDBACK_FILE)
 
     def record(self, rating: str, answer: dict[str, Any]) -> dict[str, Any]:
-        """Append one vote ("up", "down" or "none" for a withdrawn vote) on an answer record."""
+        """Append one vote ("up", "down" or "none" for a withdrawn vote) on an answer dict."""
         import filelock
 
-        if rating not in ("up", "down", "none"):
+        if rating not in RATINGS:
             raise ValueError(f"rating must be up, down or none, not {rating!r}")
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "rating": rating,
-            "question": answer.get("question"),
-            "answer": answer.get("text"),
-            "citations": [{k: c.get(k) for k in ("n", "title", "section", "url")} for c in answer.get("citations", [])],
-            "refused": answer.get("refused"),
-            "generator": answer.get("generator"),
-            "index_version": answer.get("index_version"),
-            "answered_at": answer.get("time"),
+            "answer": {k: v for k, v in answer.items() if k != "passages"},
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        # json escapes U+2028/2029 only when asked: they are line breaks to some readers
+        line = json.dumps(entry, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
         with filelock.FileLock(str(self.path) + ".lock"):
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line)
+                os.write(fd, (line + "\n").encode("utf-8"))
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -55,4 +52,4 @@ class FeedbackLog:
     def read(self) -> list[dict[str, Any]]:
         if not self.path.is_file():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").split("\n") if line.strip()]

@@ -1,15 +1,19 @@
 """Document -> Chunks: split at markdown headings first, then bound the size with overlap.
 
-Every chunk keeps its heading path and its character offsets into Document.text; its id is
-a hash of what gets embedded, so unchanged chunks keep their ids (and vectors) across builds.
+Every chunk keeps its heading path, its character offsets into Document.text and its
+sentence units (whole sentences of the document that fall in it, offsets into the chunk);
+its id is a hash of what gets embedded, so unchanged chunks keep their ids (and vectors)
+across builds.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .records import Chunk, Document
+from ..records import Chunk, Document, Unit
+from ..settings import ChunkingSettings
+from ..text.sentences import split_units
 
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 # Paragraphs, then lines, then sentences, then clauses: a size-bounded chunk should end
@@ -18,20 +22,9 @@ SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 SECTION_JOIN = " > "
 
 
-@dataclass(frozen=True)
-class ChunkingConfig:
-    chunk_size: int = 3000
-    chunk_overlap: int = 200
-    min_chunk_chars: int = 120
-    # Neighbouring short sections of one document share a chunk while they fit: an answer
-    # often spans a heading and its sibling, and a 200-character chunk retrieves poorly.
-    pack_sections: bool = False
-
-    def __post_init__(self) -> None:
-        if self.chunk_size < 50:
-            raise ValueError(f"chunk_size {self.chunk_size} is too small; use at least 50 characters")
-        if not 0 <= self.chunk_overlap < self.chunk_size:
-            raise ValueError(f"chunk_overlap must be between 0 and chunk_size ({self.chunk_size})")
+# A sentence belongs to a chunk when at least this share of its characters is inside it (a
+# sentence across a chunk boundary goes with the chunk holding most of it, or with both).
+UNIT_IN_CHUNK = 0.5
 
 
 @dataclass(frozen=True)
@@ -41,11 +34,34 @@ class _Section:
     end: int
 
 
-def chunk_document(doc: Document, config: ChunkingConfig | None = None) -> list[Chunk]:
-    """All chunks of one document, in reading order."""
+def chunk_document(doc: Document, config: ChunkingSettings | None = None) -> list[Chunk]:
+    """All chunks of one document, in reading order, each with its sentence units."""
+    config = config or ChunkingSettings()
+    chunks = _chunk_spans(doc, config)
+    return attach_units(chunks, split_units(doc.text, segmenter_name=config.segmenter))
+
+
+def attach_units(chunks: list[Chunk], units: list[Unit]) -> list[Chunk]:
+    """Give each chunk the document's units that fall in it, offsets made relative to the chunk."""
+    out: list[Chunk] = []
+    for chunk in chunks:
+        mine: list[Unit] = []
+        for u in units:
+            if u.end <= chunk.start or u.start >= chunk.end:
+                continue
+            inside = min(u.end, chunk.end) - max(u.start, chunk.start)
+            if inside < UNIT_IN_CHUNK * max(u.end - u.start, 1):
+                continue
+            start = max(u.start - chunk.start, 0)
+            end = min(u.end - chunk.start, len(chunk.text))
+            mine.append(replace(u, start=start, end=end))
+        out.append(replace(chunk, units=tuple(mine)))
+    return out
+
+
+def _chunk_spans(doc: Document, config: ChunkingSettings) -> list[Chunk]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    config = config or ChunkingConfig()
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=config.chunk_size,
         chunk_overlap=config.chunk_overlap,
@@ -55,7 +71,7 @@ def chunk_document(doc: Document, config: ChunkingConfig | None = None) -> list[
     )
     chunks: list[Chunk] = []
     for section in _sections(doc):
-        body = doc.text[section.start:section.end]
+        body = doc.text[section.start : section.end]
         if not body.strip():
             continue
         spans: list[tuple[int, int]] = []
@@ -74,17 +90,22 @@ def _pack(doc: Document, chunks: list[Chunk], size: int) -> list[Chunk]:
     out: list[Chunk] = []
     for chunk in chunks:
         prev = out[-1] if out else None
-        if (prev is not None and prev.section != chunk.section and prev.end <= chunk.start <= prev.end + 2
-                and chunk.end - prev.start <= size):
-            out[-1] = _make_chunk(doc, _joined_section(prev.section, chunk.section),
-                                  doc.text[prev.start:chunk.end], prev.start)
+        if (
+            prev is not None
+            and prev.section != chunk.section
+            and prev.end <= chunk.start <= prev.end + 2
+            and chunk.end - prev.start <= size
+        ):
+            out[-1] = _make_chunk(
+                doc, _joined_section(prev.section, chunk.section), doc.text[prev.start : chunk.end], prev.start
+            )
         else:
             out.append(chunk)
     return out
 
 
 def _joined_section(a: str, b: str) -> str:
-    """"Tips > Interviews" + "Tips > Internships" -> "Tips > Interviews; Internships"."""
+    """ "Tips > Interviews" + "Tips > Internships" -> "Tips > Interviews; Internships"."""
     pa, pb = a.split(SECTION_JOIN) if a else [], b.split(SECTION_JOIN) if b else []
     common = 0
     while common < min(len(pa), len(pb)) and pa[common] == pb[common]:
@@ -93,7 +114,9 @@ def _joined_section(a: str, b: str) -> str:
     tails = [SECTION_JOIN.join(p[common:]) for p in (pa, pb) if p[common:]]
     if head and a.startswith(head) and len(tails) == 1 and not pa[common:]:
         return b if len(pb) > len(pa) else a
-    tail = "; ".join(dict.fromkeys(t for t in (a[len(head):].lstrip(" >") if head else a, tails[-1] if tails else "") if t))
+    tail = "; ".join(
+        dict.fromkeys(t for t in (a[len(head) :].lstrip(" >") if head else a, tails[-1] if tails else "") if t)
+    )
     return f"{head}{SECTION_JOIN}{tail}" if head and tail else (head or tail)
 
 
@@ -120,8 +143,7 @@ def _merge_slivers(spans: list[tuple[int, int]], text: str, min_chars: int) -> l
 def _make_chunk(doc: Document, section: str, text: str, start: int) -> Chunk:
     chunk = Chunk(chunk_id="", doc_id=doc.doc_id, section=section, text=text, start=start, end=start + len(text))
     digest = hashlib.sha256(f"{doc.doc_id}\x1f{embedding_text(chunk, doc.title)}".encode()).hexdigest()
-    return Chunk(chunk_id=digest[:20], doc_id=doc.doc_id, section=section, text=text,
-                 start=chunk.start, end=chunk.end)
+    return Chunk(chunk_id=digest[:20], doc_id=doc.doc_id, section=section, text=text, start=chunk.start, end=chunk.end)
 
 
 def embedding_text(chunk: Chunk, title: str) -> str:
@@ -163,7 +185,7 @@ def _sections(doc: Document) -> list[_Section]:
     for span in spans:
         start = span.start if carry is None else carry
         carry = None
-        if _is_heading_only(doc.text[span.start:span.end]):
+        if _is_heading_only(doc.text[span.start : span.end]):
             carry = start
             continue
         merged.append(_Section(path=span.path, start=start, end=span.end))

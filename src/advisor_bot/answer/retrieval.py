@@ -11,55 +11,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from . import vectors as vector_ops
-from .chunking import embedding_text
-from .errors import SettingsError
-from .records import Passage
+from ..errors import SettingsError
+from ..index import vectors as vector_ops
+from ..index.chunking import embedding_text
+from ..records import Passage
+from ..settings import RetrievalSettings
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .embedding import Embedder
-    from .settings import Settings
-    from .store import LoadedIndex
+    from ..index.embedding import Embedder
+    from ..index.live import LiveIndex
+    from ..index.store import LoadedIndex
 
-MODES = ("dense", "bm25", "hybrid")
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    k: int = 5
-    mode: str = "hybrid"
-    candidate_depth: int = 50
-    rrf_k: int = 10
-    dense_weight: float = 1.0
-    bm25_weight: float = 0.7
-    unit_weight: float = 0.5
-    max_resource_passages: int = 1
-    max_passages_per_document: int = 0
-    mmr: bool = False
-    mmr_lambda: float = 0.75
-    reranker_model: str = ""
-    reranker_depth: int = 20
-    allow_model_download: bool = False
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise SettingsError(f"retrieval_mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
-        if not 0.0 <= self.unit_weight <= 1.0 or not 0.0 <= self.mmr_lambda <= 1.0:
-            raise SettingsError("unit_weight and mmr_lambda must be between 0 and 1.")
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> RetrievalConfig:
-        return cls(k=s.top_k, mode=s.retrieval_mode, candidate_depth=s.candidate_depth, rrf_k=s.rrf_k,
-                   dense_weight=s.dense_weight, bm25_weight=s.bm25_weight, unit_weight=s.unit_weight,
-                   max_resource_passages=s.max_resource_passages,
-                   max_passages_per_document=s.max_passages_per_document, mmr=s.mmr, mmr_lambda=s.mmr_lambda,
-                   reranker_model=s.reranker_model, reranker_depth=s.reranker_depth,
-                   allow_model_download=s.allow_model_download)
+MODES: tuple[str, ...] = get_args(RetrievalSettings.model_fields["mode"].annotation)
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int) -> dict[int, float]:
@@ -95,27 +62,68 @@ def mmr_order(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float) ->
     return chosen
 
 
+class Searcher:
+    """The retriever of whatever index version is live: a new version is searched from the
+    next question on. The reranker (when configured) is loaded once and shared."""
+
+    def __init__(
+        self, live: LiveIndex, embedder: Embedder, settings: RetrievalSettings, *, allow_download: bool = False
+    ) -> None:
+        self.live = live
+        self.embedder = embedder
+        self.settings = settings
+        self.allow_download = allow_download
+        self._retriever: Retriever | None = None
+        self._reranker: Any = None
+        self._lock = threading.Lock()
+
+    def retriever(self) -> Retriever:
+        index = self.live.current()
+        current = self._retriever
+        if current is None or current.index is not index:
+            current = self._retriever = Retriever(index, self.embedder, self.settings, reranker=self._load_reranker)
+        return current
+
+    def _load_reranker(self) -> Any:
+        with self._lock:
+            if self._reranker is None:
+                from ..index.embedding import load_cross_encoder
+
+                self._reranker = load_cross_encoder(self.settings.reranker_model, allow_download=self.allow_download)
+            return self._reranker
+
+
 class Retriever:
     """Hybrid search over one index version. Safe to share between threads."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, config: RetrievalConfig | None = None) -> None:
+    def __init__(
+        self, index: LoadedIndex, embedder: Embedder, settings: RetrievalSettings | None = None, *, reranker: Any = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
-        self.config = config or RetrievalConfig()
+        self.settings = settings or RetrievalSettings()
         self._is_resource = [index.documents[c.doc_id].kind == "resource" for c in index.chunks]
-        self._reranker: Any = None
-        self._reranker_lock = threading.Lock()
+        self._reranker = reranker  # a loader: () -> CrossEncoder
 
-    def search(self, query: str, k: int | None = None, *, mode: str | None = None, mmr: bool | None = None,
-               timings: dict[str, float] | None = None) -> list[Passage]:
-        """The k best passages for a standalone query, best first."""
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        mmr: bool | None = None,
+        qvec: np.ndarray | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> list[Passage]:
+        """The k best passages for a standalone query, best first; `qvec` is the query's vector
+        when the caller has already encoded it."""
         import numpy as np
 
-        cfg = self.config
-        k = cfg.k if k is None else k
+        cfg = self.settings
+        k = cfg.top_k if k is None else k
         mode = mode or cfg.mode
         if mode not in MODES:
-            raise SettingsError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}.")
+            raise SettingsError(f"Retrieval mode must be one of {', '.join(MODES)}, not {mode!r}.")
         use_mmr = cfg.mmr if mmr is None else mmr
         timings = timings if timings is not None else {}
         if k <= 0 or not len(self.index):
@@ -123,8 +131,9 @@ class Retriever:
         depth = max(cfg.candidate_depth, k)
 
         clock = time.perf_counter()
-        qvec = self.embedder.encode_query(query)
-        clock = _lap(timings, "embed", clock)
+        if qvec is None:
+            qvec = self.embedder.encode_query(query)
+            clock = _lap(timings, "embed", clock)
 
         dense_rows: list[int] = []
         if mode != "bm25":
@@ -172,7 +181,7 @@ class Retriever:
             else:
                 rel = np.array([fused[r] for r in pool], dtype=np.float32)
             vecs = vector_ops.rows(self.index.vector_index, np.array(pool))
-            order = [pool[i] for i in mmr_order(rel, vecs, len(pool), cfg.mmr_lambda)] + order[len(pool):]
+            order = [pool[i] for i in mmr_order(rel, vecs, len(pool), cfg.mmr_lambda)] + order[len(pool) :]
             _lap(timings, "mmr", clock)
         order = self._cap(order, k)
 
@@ -207,7 +216,7 @@ class Retriever:
         at = 0
         for i, span in enumerate(spans):
             if len(span):
-                unit_cos[i] = sims[at:at + len(span)].max()
+                unit_cos[i] = sims[at : at + len(span)].max()
                 at += len(span)
         return chunk_cos, unit_cos
 
@@ -216,7 +225,7 @@ class Retriever:
         max_resource_passages short resource entries (keyword-dense one-liners that lexical
         search ranks above the essays that explain), and at most max_passages_per_document
         from one document (so a question answered by several essays hears from several)."""
-        res_cap, doc_cap = self.config.max_resource_passages, self.config.max_passages_per_document
+        res_cap, doc_cap = self.settings.max_resource_passages, self.settings.max_passages_per_document
         if res_cap < 0 and doc_cap <= 0:
             return order
         head: list[int] = []
@@ -229,7 +238,8 @@ class Retriever:
                 continue
             doc = self.index.chunks[row].doc_id
             if (res_cap >= 0 and self._is_resource[row] and resources >= res_cap) or (
-                    doc_cap > 0 and per_doc.get(doc, 0) >= doc_cap):
+                doc_cap > 0 and per_doc.get(doc, 0) >= doc_cap
+            ):
                 tail.append(row)
                 continue
             resources += self._is_resource[row]
@@ -239,24 +249,15 @@ class Retriever:
 
     def _rerank(self, query: str, order: list[int]) -> tuple[list[int], dict[int, float]]:
         """Reorder the first reranker_depth candidates by a cross-encoder's scores."""
-        depth = self.config.reranker_depth
+        depth = self.settings.reranker_depth
         head, tail = order[:depth], order[depth:]
-        if not head:
+        if not head or self._reranker is None:
             return order, {}
-        model = self._load_reranker()
+        model = self._reranker()
         pairs = [(query, self._text(r)) for r in head]
         scores = [float(s) for s in model.predict(pairs, show_progress_bar=False)]
         by_row = dict(zip(head, scores, strict=True))
         return sorted(head, key=lambda r: -by_row[r]) + tail, by_row
-
-    def _load_reranker(self) -> Any:
-        with self._reranker_lock:
-            if self._reranker is None:
-                from .embedding import load_cross_encoder
-
-                self._reranker = load_cross_encoder(self.config.reranker_model,
-                                                    allow_download=self.config.allow_model_download)
-            return self._reranker
 
     def _text(self, row: int) -> str:
         chunk = self.index.chunks[row]
@@ -264,7 +265,14 @@ class Retriever:
 
     def _passage(self, row: int, score: float, rank: int, scores: dict[str, float]) -> Passage:
         chunk = self.index.chunks[row]
-        return Passage(chunk=chunk, document=self.index.documents[chunk.doc_id], score=score, rank=rank, scores=scores)
+        return Passage(
+            chunk=chunk,
+            document=self.index.documents[chunk.doc_id],
+            score=score,
+            rank=rank,
+            scores=scores,
+            unit_vectors=self.index.unit_vectors_of(row),
+        )
 
 
 def _lap(timings: dict[str, float], key: str, since: float) -> float:

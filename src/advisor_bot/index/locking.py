@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from .errors import IndexLockedError
+from ..errors import IndexLockedError
 
 LOCK_NAME = ".write.lock"
 OWNER_NAME = ".write.lock.owner"
@@ -47,7 +47,9 @@ class WriteLock:
         (self.index_dir / OWNER_NAME).write_text(json.dumps(owner))
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             (self.index_dir / OWNER_NAME).unlink(missing_ok=True)
         finally:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CorpusError, DocumentError
-from .records import Document
+from ..errors import CorpusError, DocumentError
+from ..records import Document
 
 ESSAY_SUFFIXES = (".md", ".markdown", ".txt")
 RESOURCES_FILE = "resources.yaml"
@@ -66,13 +66,17 @@ def load_corpus(corpus_dir: Path, *, max_file_bytes: int = 2_000_000) -> CorpusL
             continue
         if path.suffix.lower() not in ESSAY_SUFFIXES:
             result.problems.append(
-                Problem(rel, f"unsupported file type {path.suffix or '(none)'}; essays must be "
-                             f"{', '.join(ESSAY_SUFFIXES)} (use `advisor-bot add` to convert HTML)")
+                Problem(
+                    rel,
+                    f"unsupported file type {path.suffix or '(none)'}; essays must be "
+                    f"{', '.join(ESSAY_SUFFIXES)} (use `advisor-bot add` to convert HTML)",
+                )
             )
             continue
         try:
-            result.documents.append(load_essay(path, doc_id=essay_id(path, essays_dir), rel_path=rel,
-                                               max_file_bytes=max_file_bytes))
+            result.documents.append(
+                load_essay(path, doc_id=essay_id(path, essays_dir), rel_path=rel, max_file_bytes=max_file_bytes)
+            )
         except DocumentError as exc:
             result.problems.append(Problem(rel, exc.reason))
     resources = corpus_dir / RESOURCES_FILE
@@ -93,7 +97,9 @@ def _drop_duplicates(documents: list[Document], problems: list[Problem]) -> list
     for doc in documents:
         text_key = hashlib.sha256(doc.text.strip().encode()).hexdigest()
         if doc.doc_id in by_id:
-            problems.append(Problem(doc.path, f"has the same id {doc.doc_id!r} as {by_id[doc.doc_id].path}; rename one"))
+            problems.append(
+                Problem(doc.path, f"has the same id {doc.doc_id!r} as {by_id[doc.doc_id].path}; rename one")
+            )
         elif text_key in by_text:
             problems.append(Problem(doc.path, f"has the same text as {by_text[text_key].path}; skipped as a duplicate"))
         else:
@@ -112,11 +118,16 @@ def read_text_file(path: Path, *, max_file_bytes: int) -> tuple[str, str]:
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
-            raise DocumentError(str(path), f"is {size:,} bytes, over the {max_file_bytes:,}-byte limit "
-                                           "(setting max_file_bytes); split it or raise the limit")
+            raise DocumentError(
+                str(path),
+                f"is {size:,} bytes, over the {max_file_bytes:,}-byte limit "
+                "(setting max_file_bytes); split it or raise the limit",
+            )
         raw = path.read_bytes()
     except OSError as exc:
-        raise DocumentError(str(path), f"cannot be read ({exc.strerror or exc}); check that it exists and is readable") from exc
+        raise DocumentError(
+            str(path), f"cannot be read ({exc.strerror or exc}); check that it exists and is readable"
+        ) from exc
     return decode_text(raw, str(path)), hashlib.sha256(raw).hexdigest()
 
 
@@ -174,7 +185,9 @@ def load_essay(path: Path, *, doc_id: str, rel_path: str | None = None, max_file
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" near line {mark.line + 2}" if mark is not None else ""
-        raise DocumentError(rel, f"front matter is not valid YAML{where}; fix the header between the '---' lines") from exc
+        raise DocumentError(
+            rel, f"front matter is not valid YAML{where}; fix the header between the '---' lines"
+        ) from exc
     meta: dict[str, Any] = post.metadata if isinstance(post.metadata, dict) else {}
     body = clean_text(post.content)
     if not body.strip():
@@ -192,11 +205,13 @@ def load_essay(path: Path, *, doc_id: str, rel_path: str | None = None, max_file
         source_url=_meta_str(meta.get("source_url") or meta.get("url")),
         date=_meta_str(meta.get("date")),
         tags=tuple(_meta_list(meta.get("tags"))),
+        voice=_meta_str(meta.get("voice")),
     )
 
 
-def load_resources(path: Path, *, essay_titles: dict[str, str] | None = None,
-                   max_file_bytes: int = 2_000_000) -> tuple[list[Document], list[Problem]]:
+def load_resources(
+    path: Path, *, essay_titles: dict[str, str] | None = None, max_file_bytes: int = 2_000_000
+) -> tuple[list[Document], list[Problem]]:
     """Each entry of resources.yaml becomes a small Document, cited like an essay."""
     import yaml
 
@@ -208,7 +223,9 @@ def load_resources(path: Path, *, essay_titles: dict[str, str] | None = None,
     except DocumentError as exc:
         return [], [Problem(name, exc.reason)]
     except yaml.YAMLError as exc:
-        return [], [Problem(name, f"is not valid YAML ({str(exc).splitlines()[0]}); fix it and re-run `advisor-bot index`")]
+        return [], [
+            Problem(name, f"is not valid YAML ({str(exc).splitlines()[0]}); fix it and re-run `advisor-bot index`")
+        ]
     entries = data.get("resources") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         return [], [Problem(name, "must hold a list under the key 'resources'")]
@@ -252,6 +269,7 @@ def resource_document(entry: dict[str, Any], *, essay_titles: dict[str, str], pa
         kind="resource",
         source_url=url,
         tags=tuple(topics),
+        summary=why or None,
     )
 
 

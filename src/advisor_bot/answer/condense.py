@@ -1,0 +1,169 @@
+"""A question (+ earlier turns) -> the standalone query retrieval searches with.
+
+A question that stands on its own is searched as asked (chat spellings like "calc" written
+out). A follow-up ("and what about the maths?", "how did the deepmind one go?", "ok for the
+first one, which algorithms?") keeps its own words first and adds only what it refers to:
+the topic words of the previous question, the item an ordinal names ("the first one"), and,
+when it points back with "he", "that" or "it", the few key words of the previous answer's
+first sentence. Raw history is never searched with.
+
+An LLM generator that declares `can_condense` may rewrite follow-ups instead; the pipeline
+falls back to these rules when it fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..records import Message
+from ..text.glossary import formalise
+from ..text.markers import strip_markers
+from ..text.sentences import split_units
+from ..text.words import WORD, content_words, stopwords
+
+TOPIC_WORDS = 8  # words of the previous question kept as the follow-up's topic
+ANSWER_WORDS = 8  # words of the previous answer kept when the follow-up points back at it
+
+# Words by which a question leans on what came before.
+_REFERRING = frozenset(
+    [
+        "it",
+        "its",
+        "that",
+        "this",
+        "those",
+        "these",
+        "they",
+        "them",
+        "their",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "one",
+        "ones",
+        "former",
+        "latter",
+        "above",
+        "same",
+        "such",
+        "there",
+        "else",
+        "more",
+        "also",
+        "then",
+    ]
+)
+_POINTING = frozenset(["it", "that", "this", "those", "these", "they", "them", "he", "him", "his", "she", "her"])
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+    "final": -1,
+}
+_ORDINAL_REF = re.compile(
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final)\s+"
+    r"(?:one|item|option|point|thing|area|topic)\b",
+    re.IGNORECASE,
+)
+_LEADS = re.compile(r"^\s*(what about|how about|and|so|ok(ay)?|also|then|but)\b", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+(.+)$", re.MULTILINE)
+
+
+def condense(question: str, history: Sequence[Message] = ()) -> str:
+    """The standalone query for a question: itself, or a follow-up made to stand alone."""
+    question = " ".join(question.split())
+    users = [m["content"] for m in history if m.get("role") == "user" and str(m.get("content", "")).strip()]
+    answers = [m["content"] for m in history if m.get("role") == "assistant"]
+    if not users or not needs_context(question):
+        return formalise(question)
+    previous = formalise(users[-1])
+    answer = strip_markers(answers[-1]) if answers else ""
+    resolved = resolve_ordinal(question, answer)
+    own = set(content_words(resolved))
+    # "and what about the maths?" asks about "the maths": the lead-in carries no meaning
+    parts = [formalise(_without_lead_in(resolved))]
+    topic = [w for w in _ordered_content(previous) if w not in own][:TOPIC_WORDS]
+    parts.append(" ".join(topic))
+    words = {w.lower() for w in WORD.findall(question)}
+    if answer and resolved == question and words & _POINTING:
+        seen = own | set(topic)
+        first = _first_statement(answer)
+        parts.append(" ".join([w for w in _ordered_content(first) if w not in seen][:ANSWER_WORDS]))
+    return " ".join(p for p in parts if p)
+
+
+def needs_context(question: str) -> bool:
+    """Whether a question leans on earlier turns: it refers back ("that", "the first one",
+    "what about ...") or is too short to stand alone."""
+    words = [w.lower() for w in WORD.findall(question)]
+    content = [w for w in words if w not in stopwords()]
+    return bool(
+        _ORDINAL_REF.search(question)
+        or _LEADS.match(question)
+        or any(w in _REFERRING for w in words)
+        or len(content) <= 2
+    )
+
+
+def list_items(answer: str) -> list[str]:
+    """The items an answer enumerated: its bullet lines, else the comma list after a colon."""
+    bullets = [b.strip() for b in _BULLET.findall(answer)]
+    if len(bullets) >= 2:
+        return bullets
+    for sentence in re.split(r"(?<=[.!?])\s+", answer):
+        _, colon, tail = sentence.partition(":")
+        body = tail if colon else sentence
+        items = [i.strip(" .;") for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+and\s+", body) if i.strip(" .;")]
+        if len(items) >= 3:
+            return items
+    return []
+
+
+def resolve_ordinal(question: str, previous_answer: str) -> str:
+    """'the first one' -> the first item the previous answer listed (when it listed any)."""
+    match = _ORDINAL_REF.search(question)
+    items = list_items(previous_answer) if match else []
+    if not match or not items:
+        return question
+    index = _ORDINALS[match.group(1).lower()]
+    if index >= len(items):
+        return question
+    return question[: match.start()] + items[index] + question[match.end() :]
+
+
+def _without_lead_in(question: str) -> str:
+    """"ok and what about the maths?" -> "the maths?"."""
+    text = question
+    for _ in range(3):
+        stripped = _LEADS.sub("", text, count=1).strip(" ,")
+        if stripped == text:
+            break
+        text = stripped
+    return text or question
+
+
+def _ordered_content(text: str) -> list[str]:
+    out: list[str] = []
+    for w in content_words(text):
+        if w not in out:
+            out.append(w)
+    return out
+
+
+def _first_statement(answer: str) -> str:
+    """The first whole sentence of an earlier answer (its main claim)."""
+    for unit in split_units(answer):
+        if unit.is_statement:
+            return unit.text
+    return answer[:300]

@@ -1,0 +1,133 @@
+"""Grounding an LLM answer sentence by sentence: each one must be supported by a sentence of
+the passage it cites, or it is not shown.
+
+A claim is supported when one whole statement of a cited passage is close to it in meaning
+(cosine of the index's stored sentence vectors with the claim's vector) or shares most of its
+content words. An uncited claim that one passage clearly supports gets that passage's [n]
+(small models often forget to cite). Echoed prompt scaffolding ("Question: ...", "Source 1:",
+a copied "[1] Title > Section" line) never reaches the reader. The pipeline replaces an answer
+that is mostly unsupported by the extractive one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..records import Passage, Unit
+from ..settings import AnswerSettings
+from ..text.markers import MARKER, NUMBER, strip_markers
+from ..text.words import content_stems
+
+if TYPE_CHECKING:
+    from ..index.embedding import Embedder
+
+# "Question: ...", "Source 2: ...", "Sources (data, not instructions):", "Answer:" at a line start
+_SCAFFOLD = re.compile(
+    r"^\s*(?:[*_#>\-]\s*)*(?:question|sources?(?:\s*\d+)?|answer|context|passage\s*\d*|"
+    r"rules?|instructions?)\s*[:(]",
+    re.IGNORECASE,
+)
+_HEADER = re.compile(r"^\s*\[\d{1,3}\]\s+[^.!?]*>\s")  # a copied "[1] Title > Section" line
+# a sentence ends at . ! ? (and the markers after it) before blanks, or at a line break
+_BOUNDARY = re.compile(r"(?<=[.!?])((?:\s*\[[^\]\n]{1,20}\])*)[ \t]+(?=\S)|\n+")
+
+
+@dataclass
+class Claim:
+    """One sentence of an LLM answer and what supports it."""
+
+    text: str  # as it will be shown (markers included; an attributed one added)
+    cited: list[int]
+    support: float = 0.0
+    supported: bool = False
+    scaffolding: bool = False
+    attributed: bool = False  # its marker was added here
+    evidence: list[tuple[int, Unit]] = field(default_factory=list)  # (passage number, supporting unit)
+
+
+def split_sentences(buffer: str, *, final: bool) -> tuple[list[str], str]:
+    """Complete sentences of a streamed buffer (each with its trailing markers and blanks) and
+    the unfinished rest; at the end (`final`) the rest is a sentence too."""
+    out: list[str] = []
+    pos = 0
+    for m in _BOUNDARY.finditer(buffer):
+        out.append(buffer[pos : m.end()])
+        pos = m.end()
+    rest = buffer[pos:]
+    if final and rest.strip():
+        out.append(rest)
+        rest = ""
+    return out, rest
+
+
+class Grounder:
+    """Checks the sentences of one answer against the passages it was given."""
+
+    def __init__(self, embedder: Embedder, passages: Sequence[Passage], settings: AnswerSettings) -> None:
+        self.embedder = embedder
+        self.passages = list(passages)
+        self.settings = settings
+        self.claims: list[Claim] = []
+        self._stems = [[content_stems(u.text) for u in p.units] for p in self.passages]
+
+    def check(self, sentence: str) -> Claim:
+        """Grade one sentence (its text may gain a marker) and remember it."""
+        body = strip_markers(sentence).strip()
+        cited = [int(n) for m in MARKER.finditer(sentence) for n in NUMBER.findall(m.group(2))]
+        claim = Claim(text=sentence, cited=cited)
+        self.claims.append(claim)
+        if not body:
+            claim.supported = True  # markers or blanks only: nothing claimed
+            return claim
+        if _SCAFFOLD.match(body) or _HEADER.match(sentence):
+            claim.scaffolding = True
+            return claim
+        if len(body.split()) < 3:
+            claim.supported = True  # "Yes." or a list heading: nothing to check
+            return claim
+        vector = self.embedder.encode([body])[0]
+        words = content_stems(body)
+        targets = [n for n in cited if 1 <= n <= len(self.passages)] or list(range(1, len(self.passages) + 1))
+        best = (0.0, 0, -1, 0.0, 0.0)  # score, passage number, unit index, cosine, word overlap
+        for n in targets:
+            p = self.passages[n - 1]
+            if p.unit_vectors is None or not len(p.units):
+                continue
+            sims = p.unit_vectors @ vector
+            for i in range(len(p.units)):
+                cosine = float(sims[i])
+                overlap = len(words & self._stems[n - 1][i]) / len(words) if words else 0.0
+                if max(cosine, overlap) > best[0]:
+                    best = (max(cosine, overlap), n, i, cosine, overlap)
+        score, n, i, cosine, overlap = best
+        claim.support = score
+        s = self.settings
+        claim.supported = bool(n) and (cosine >= s.min_support_cosine or overlap >= s.min_support_overlap)
+        if claim.supported:
+            claim.evidence.append((n, self.passages[n - 1].units[i]))
+            if not cited and s.attribute_uncited:
+                claim.text = _add_marker(sentence, n)
+                claim.cited = [n]
+                claim.attributed = True
+        return claim
+
+    @property
+    def shown(self) -> list[Claim]:
+        return [c for c in self.claims if c.supported and not c.scaffolding]
+
+    @property
+    def unsupported(self) -> int:
+        return sum(1 for c in self.claims if not c.supported and not c.scaffolding)
+
+    @property
+    def supported_share(self) -> float:
+        checked = [c for c in self.claims if not c.scaffolding and strip_markers(c.text).strip()]
+        return sum(c.supported for c in checked) / len(checked) if checked else 0.0
+
+
+def _add_marker(sentence: str, n: int) -> str:
+    stripped = sentence.rstrip()
+    return f"{stripped} [{n}]{sentence[len(stripped) :]}"

@@ -1,0 +1,85 @@
+"""The options of an "X or Y" question, so the answer can give each side its own evidence.
+
+    "should I do a PhD or go to industry?"          -> a PhD | go to industry
+    "PhD vs going straight into industry vs a startup for an AI career" -> PhD | going straight
+                                                       into industry | a startup
+    "famous but busy lab vs someone who'll guide me" -> famous but busy lab | someone who'll guide me
+
+Each option comes with a question about it alone ("should I do a PhD?"), which is what the
+pipeline embeds and retrieves with.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_OPTION_WORDS = 6
+_SEPARATOR = re.compile(r"\s+(?:or|vs\.?|versus)\s+", re.IGNORECASE)
+# Words after which an option starts ("should I *do* a PhD", "choosing *between* ...").
+_FRAME = re.compile(
+    r"\b(?:should i|do i|would you|better to|between|choose|choosing|pick|picking|go for|go with|do|doing|take|"
+    r"taking|get|getting|join|joining|keep|keeping|stay|staying|study|studying|learn|learning|use|using|work on|"
+    r"try|become|pursue|pursuing|is|are|it's)\b\s*",
+    re.IGNORECASE,
+)
+_VERB_START = re.compile(
+    r"^(?:go|going|stay|staying|join|joining|work|working|do|doing|take|taking|get|getting|keep|keeping|become|"
+    r"start|starting|leave|leaving|switch|switching|quit|learn|learning|study|studying|apply|applying|pursue|"
+    r"pursuing|try|use|using|focus|specialize|specialise|build|write|read|move|moving)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(
+    r"\s*(?:[,;—–]|\s-\s|\bfor\b|\bto get\b|\bif\b|\bwhen\b|\bwhich\b|\bwhat\b|\bhow\b)", re.IGNORECASE
+)
+_NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
+
+
+def comparison_options(question: str) -> list[tuple[str, str]]:
+    """[(option, a question about that option alone)], or [] when the question compares nothing."""
+    sentence = _sentence_with_choice(" ".join(question.split()))
+    if sentence is None:
+        return []
+    parts = _SEPARATOR.split(sentence)
+    first = parts[0]
+    # the first option starts after a colon or after the last framing word ("should I do")
+    start = max([first.rfind(":") + 1] + [m.end() for m in _FRAME.finditer(first)])
+    if start <= 0 or not first[start:].strip():
+        start = len(first) - len(_last_words(first, len(parts[-1].split())))
+    head, parts[0] = first[:start], first[start:]
+    cut = _CLAUSE_END.search(parts[-1])
+    tail = parts[-1][cut.start() :] if cut else ""
+    parts[-1] = parts[-1][: cut.start()] if cut else parts[-1]
+    options = [p.strip(" \"'“”‘’.:") for p in parts]
+    if any(not o or o.lower() in _NOT_OPTIONS or len(o.split()) > MAX_OPTION_WORDS for o in options):
+        return []
+    if len({o.lower() for o in options}) < len(options):
+        return []
+    out = []
+    for option in options:
+        # an option bringing its own verb ("go to industry") replaces the frame's last verb
+        frame = _without_verbs(head) if _VERB_START.match(option) else head
+        about = " ".join(x for x in (frame.strip(" :"), option, tail.strip(" ,;—–-")) if x)
+        out.append((option, about.rstrip(" ?") + "?"))
+    return out
+
+
+def _without_verbs(head: str) -> str:
+    """ "should I keep using " -> "should I ": the frame without its trailing verbs."""
+    while True:
+        matches = [m for m in _FRAME.finditer(head) if m.end() >= len(head.rstrip())]
+        if not matches or matches[-1].group(0).lower().startswith(("should", "do i", "would", "better")):
+            return head
+        head = head[: matches[-1].start()]
+
+
+def _sentence_with_choice(text: str) -> str | None:
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        body = sentence.rstrip(" ?.!")
+        if _SEPARATOR.search(body):
+            return body
+    return None
+
+
+def _last_words(text: str, n: int) -> str:
+    words = text.split()
+    return " ".join(words[-max(n, 1) :])

@@ -1,0 +1,291 @@
+"""The answer pipeline: question -> Query -> passages -> coverage -> evidence -> text -> checked Answer.
+
+    condense (rules, or the generator's own condenser) -> encode once -> retrieve (each option
+    of an "X or Y" question too) -> grade coverage -> select points and resources -> generate
+    -> check [n] markers (and, for LLM text, ground every sentence) -> Answer
+
+It is given its parts (the searcher, the encoder, the generator registry, its settings) and
+never sees the Advisor. A generator that fails or writes an ungrounded answer yields to the
+extractive one, with a notice; the outcome says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..errors import GeneratorError
+from ..generators import GeneratorRegistry
+from ..generators.wording import partial_lead, refusal_text
+from ..records import Answer, Citation, Coverage, Evidence, Message, Outcome, Passage, Query, Side, Unit
+from ..settings import AnswerSettings, RetrievalSettings
+from .citations import CitationFilter
+from .condense import condense, needs_context
+from .grounding import Grounder, split_sentences
+from .options import comparison_options
+from .relevance import grade
+from .retrieval import Retriever, Searcher
+from .select import select_points, select_resources
+
+if TYPE_CHECKING:
+    from ..index.embedding import Embedder
+
+log = logging.getLogger("advisor_bot")
+
+EXTRACTIVE = "extractive"
+SIDE_PASSAGES = 2  # extra passages retrieved for each option of an "X or Y" question
+
+
+class AnswerPipeline:
+    """Answers one question at a time; safe to share between threads."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        embedder: Embedder,
+        generators: GeneratorRegistry,
+        answer: AnswerSettings,
+        retrieval: RetrievalSettings,
+    ) -> None:
+        self.searcher = searcher
+        self.embedder = embedder
+        self.generators = generators
+        self.settings = answer
+        self.retrieval = retrieval
+
+    def stream(
+        self, question: str, history: Sequence[Message] = (), *, generator: str | None = None, k: int | None = None
+    ) -> AnswerStream:
+        """Iterate for the text as it is written; `.answer` holds the checked Answer afterwards.
+        An unknown generator name raises UnknownGeneratorError here, before anything runs."""
+        name = generator or self.settings.generator
+        self.generators.generator_class(name)
+        return AnswerStream(self, Query(question=question, history=tuple(history)), name, k)
+
+    # ---------- steps ----------
+
+    def make_query(self, query: Query, generator: str, timings: dict[str, float]) -> Query:
+        """The standalone query (condensed), its vector, and the options of a comparison."""
+        t0 = time.perf_counter()
+        standalone = condense(query.question, query.history)
+        if query.history and generator != EXTRACTIVE and self.settings.llm_condenser and needs_context(query.question):
+            standalone = self._llm_condense(query, generator) or standalone
+        timings["condense"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        options = comparison_options(standalone)
+        texts = [standalone] + [q for _, q in options]
+        vectors = [self.embedder.encode_query(t) for t in texts]
+        timings["embed"] = time.perf_counter() - t1
+        sides = tuple(Side(label, v) for (label, _), v in zip(options, vectors[1:], strict=True))
+        return replace(query, standalone=standalone, vector=vectors[0], sides=sides)
+
+    def _llm_condense(self, query: Query, generator: str) -> str | None:
+        try:
+            gen = self.generators.get(generator)
+            if not gen.can_condense:
+                return None
+            text = " ".join(str(gen.condense(query)).split())[:300].strip(" \"'")
+        except Exception as exc:  # a failing model must not block retrieval
+            log.warning("LLM condenser of %s failed (%s); using the rule-based query", generator, type(exc).__name__)
+            return None
+        return text if len(text.split()) >= 2 else None
+
+    def retrieve(self, retriever: Retriever, query: Query, k: int | None, timings: dict[str, float]) -> list[Passage]:
+        passages = retriever.search(query.text, k, qvec=query.vector, mmr=self.retrieval.mmr, timings=timings)
+        seen = {p.chunk.chunk_id for p in passages}
+        for side in query.sides:
+            for p in retriever.search(side.label, SIDE_PASSAGES, qvec=side.vector, mmr=False):
+                if p.chunk.chunk_id not in seen:
+                    seen.add(p.chunk.chunk_id)
+                    passages.append(replace(p, rank=len(passages) + 1))
+        return passages
+
+    def evidence(self, retriever: Retriever, query: Query, passages: list[Passage]) -> Evidence:
+        coverage, relevance, uncovered = grade(query, passages, retriever.index.bm25, self.embedder, self.settings)
+        points = select_points(query, passages, self.settings) if coverage is not Coverage.REFUSED else []
+        resources = select_resources(passages, points, self.settings) if points else []
+        if not points and not resources:
+            coverage = Coverage.REFUSED
+        return Evidence(
+            passages=passages,
+            points=points,
+            resources=resources,
+            coverage=coverage,
+            uncovered=uncovered,
+            relevance=relevance,
+        )
+
+
+class AnswerStream:
+    """Iterate for text pieces; afterwards `.answer` holds the complete, checked Answer."""
+
+    def __init__(self, pipeline: AnswerPipeline, query: Query, generator: str, k: int | None) -> None:
+        self.pipeline = pipeline
+        self.query = query
+        self.generator_name = generator
+        self.k = k
+        self.answer: Answer | None = None
+        self.notice: str | None = None
+        self._iterator: Iterator[str] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    def _run(self) -> Iterator[str]:
+        pipe = self.pipeline
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        query = pipe.make_query(self.query, self.generator_name, timings)
+        t0 = time.perf_counter()
+        retriever = pipe.searcher.retriever()  # one index version for the whole answer
+        passages = pipe.retrieve(retriever, query, self.k, timings)
+        timings["retrieve"] = time.perf_counter() - t0
+        evidence = pipe.evidence(retriever, query, passages)
+        t1 = time.perf_counter()
+        outcome = Outcome(evidence.coverage.value)
+        quotes: dict[int, list[Unit]] = {}
+        checker = CitationFilter(len(passages))
+        used = self.generator_name
+        grounder: Grounder | None = None
+        if evidence.coverage is Coverage.REFUSED:
+            text = refusal_text(passages)
+            yield text
+        else:
+            lead = partial_lead(evidence.uncovered) if evidence.coverage is Coverage.PARTIAL else ""
+            if lead:
+                yield lead
+            if used == EXTRACTIVE:
+                body = yield from self._extractive(query, evidence, checker, quotes)
+            else:
+                grounder = Grounder(pipe.embedder, passages, pipe.settings)
+                body = yield from self._llm(used, query, evidence, checker, grounder)
+                if self.notice is None:
+                    self.notice = self._judge(used, checker, grounder)
+                if self.notice is not None:
+                    if body:
+                        yield "\n\n---\n"
+                    yield f"*{self.notice}*\n\n"
+                    checker = CitationFilter(len(passages))
+                    quotes = {}
+                    body = yield from self._extractive(query, evidence, checker, quotes)
+                    used, outcome = EXTRACTIVE, Outcome.FELL_BACK
+                else:
+                    for claim in grounder.shown:
+                        for n, unit in claim.evidence:
+                            quotes.setdefault(n, []).append(unit)
+            text = lead + body.strip()
+        timings["generate"] = time.perf_counter() - t1
+        timings["total"] = time.perf_counter() - started
+        refused = evidence.coverage is Coverage.REFUSED
+        self.answer = Answer(
+            query=query,
+            text=text.strip(),
+            citations=[] if refused else _citations(passages, checker.order, quotes),
+            passages=passages,
+            coverage=evidence.coverage,
+            outcome=outcome,
+            notice=self.notice,
+            generator=used,
+            dropped_citations=checker.dropped,
+            attributed_citations=sum(c.attributed for c in grounder.shown) if grounder else 0,
+            unsupported_sentences=grounder.unsupported if grounder and outcome is not Outcome.FELL_BACK else 0,
+            relevance=evidence.relevance,
+            index_version=retriever.index.version,
+            resources=[passages[n - 1] for n in evidence.resources] if outcome is not Outcome.REFUSED else [],
+            timings=timings,
+        )
+
+    def _extractive(
+        self, query: Query, evidence: Evidence, checker: CitationFilter, quotes: dict[int, list[Unit]]
+    ) -> Iterator[str]:
+        pieces: list[str] = []
+        for point in evidence.points:
+            quotes.setdefault(point.passage, []).extend(point.units)
+        for piece in checker.stream(self.pipeline.generators.get(EXTRACTIVE).generate(query, evidence)):
+            pieces.append(piece)
+            yield piece
+        return "".join(pieces)
+
+    def _llm(
+        self, name: str, query: Query, evidence: Evidence, checker: CitationFilter, grounder: Grounder
+    ) -> Iterator[str]:
+        """The LLM's text, released sentence by sentence once grounded; on failure or timeout
+        it stops and sets the notice."""
+        settings = self.pipeline.settings
+        deadline = time.monotonic() + settings.generator_timeout
+        shown: list[str] = []
+        buffer = ""
+        try:
+            generator = self.pipeline.generators.get(name)
+            for piece in generator.generate(query, evidence):
+                buffer += piece
+                sentences, buffer = split_sentences(buffer, final=False)
+                for sentence in sentences:
+                    out = self._release(sentence, grounder, checker)
+                    if out:
+                        shown.append(out)
+                        yield out
+                if time.monotonic() > deadline:
+                    raise GeneratorError(
+                        f"no complete answer within {settings.generator_timeout:.0f}s", kind="timeout", where=name
+                    )
+            sentences, _ = split_sentences(buffer, final=True)
+            for sentence in sentences:
+                out = self._release(sentence, grounder, checker)
+                if out:
+                    shown.append(out)
+                    yield out
+            tail = checker.flush()
+            if tail:
+                shown.append(tail)
+                yield tail
+        except Exception as exc:
+            self.notice = _failure_notice(name, exc)
+            log.warning("%s", self.notice)
+        return "".join(shown)
+
+    @staticmethod
+    def _release(sentence: str, grounder: Grounder, checker: CitationFilter) -> str:
+        claim = grounder.check(sentence)
+        if not claim.supported or claim.scaffolding:
+            return ""
+        return checker.feed(claim.text)
+
+    def _judge(self, name: str, checker: CitationFilter, grounder: Grounder) -> str | None:
+        """Why an LLM answer that ran to the end is not shown, or None when it is."""
+        settings = self.pipeline.settings
+        if settings.require_citations and not checker.order:
+            return (
+                f"The {name} generator's answer cited none of the sources, so it is not shown; "
+                "the extractive answer, built from the sources, follows."
+            )
+        if grounder.supported_share < settings.min_supported_share:
+            return (
+                f"Most sentences of the {name} generator's answer were not supported by the passages they "
+                "cite, so it is not shown; the extractive answer, built from the sources, follows."
+            )
+        return None
+
+
+def _failure_notice(name: str, exc: BaseException) -> str:
+    kind = getattr(exc, "kind", None) or type(exc).__name__
+    where = getattr(exc, "where", None)
+    place = f" at {where}" if where and where != name else ""
+    return (
+        f"The {name} generator failed{place} ({kind}: {exc}); "
+        "this answer was written by the extractive generator instead."
+    )
+
+
+def _citations(passages: Sequence[Passage], order: dict[int, int], quotes: dict[int, list[Unit]]) -> list[Citation]:
+    """Citation objects in order of first use, each with the passage units the answer drew on."""
+    out: list[Citation] = []
+    for passage_n, n in sorted(order.items(), key=lambda kv: kv[1]):
+        units = tuple(dict.fromkeys(quotes.get(passage_n, [])))
+        out.append(Citation(n=n, passage=passages[passage_n - 1], quotes=tuple(sorted(units, key=lambda u: u.start))))
+    return out

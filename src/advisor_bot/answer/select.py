@@ -1,0 +1,159 @@
+"""Passages -> the points an answer should make: whole statements, best first, each with the
+sentence it leans on and the short sentence that completes it.
+
+Every sentence unit is scored by the cosine of its stored vector with the question's vector,
+blended with its passage's retrieval score. Only whole statements are candidates (never a
+heading, a question, a lead-in or a fragment). A statement opening with "They ..." comes with
+the sentence before it, or is not said; a short sentence right after a chosen one ("Keep it
+under 150 words.") comes along. Sentences repeated by overlapping chunks are said once. For
+an "X or Y" question, each option gets the best statement about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..records import Passage, Point, Query, Unit, UnitKind
+from ..settings import AnswerSettings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+COMPLETING_WORDS = 10  # a following sentence this short finishes the point it follows
+NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing
+SAME_POINT = 0.3  # a short next sentence at least this close to the chosen one completes it
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A whole statement that could be said: `score` orders candidates (its cosine blended with
+    its passage's score), `cosine` (its own closeness to the question) decides whether it is said."""
+
+    score: float
+    cosine: float
+    passage: int  # 1-based passage number
+    unit: int  # index into the passage's units
+
+
+def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSettings) -> list[Point]:
+    """The points worth saying, best first (side points right after the best one)."""
+    if query.vector is None:
+        return []
+    candidates = _candidates(query.vector, passages, settings)
+    if not candidates:
+        return []
+    floor = max(settings.min_similarity, max(c.cosine for c in candidates) * settings.relative_floor)
+    chosen: list[Point] = []
+    used: set[tuple[str, int]] = set()
+    vectors: list[np.ndarray] = []
+    sources: set[int] = set()
+    for c in candidates:
+        if len(chosen) >= settings.max_statements:
+            break
+        if c.cosine < floor or (c.passage not in sources and len(sources) >= settings.max_sources):
+            continue
+        point = _point(passages[c.passage - 1], c, used, vectors)
+        if point is not None:
+            chosen.append(point)
+            sources.add(c.passage)
+    for side in query.sides:
+        if side.vector is None or any(p.side == side.label for p in chosen):
+            continue
+        for c in _candidates(side.vector, passages, settings, also=query.vector):
+            if c.cosine < settings.min_similarity:
+                continue
+            unit = passages[c.passage - 1].units[c.unit]
+            if chosen and chosen[0].passage == c.passage and unit in chosen[0].units:
+                continue  # the opening statement speaks to the whole question; each option gets its own
+            already = next((p for p in chosen[1:] if p.passage == c.passage and unit in p.units), None)
+            if already is not None:
+                chosen[chosen.index(already)] = Point(already.passage, already.units, already.score, side.label)
+                break
+            point = _point(passages[c.passage - 1], c, used, vectors, side=side.label)
+            if point is not None:
+                chosen.insert(min(1 + sum(1 for p in chosen if p.side), len(chosen)), point)
+                break
+    return chosen
+
+
+def select_resources(passages: Sequence[Passage], points: Sequence[Point], settings: AnswerSettings) -> list[int]:
+    """Numbers of the curated-resource passages close enough to the question to list."""
+    if not settings.max_resources:
+        return []
+    floor = max(settings.min_similarity, (points[0].score if points else 0.0) * settings.relative_floor)
+    out = [
+        n
+        for n, p in enumerate(passages, start=1)
+        if p.is_resource and p.scores.get("unit", p.scores.get("dense", 0.0)) >= floor
+    ]
+    return out[: settings.max_resources]
+
+
+def _candidates(vector: np.ndarray, passages: Sequence[Passage], settings: AnswerSettings, *,
+                also: np.ndarray | None = None) -> list[Candidate]:
+    """Every whole statement of the essay passages, best first."""
+    out: list[Candidate] = []
+    essays = 0  # rank among essay passages: a curated-resource entry above them takes no share
+    for n, p in enumerate(passages, start=1):
+        if p.is_resource or p.unit_vectors is None or not len(p.units):
+            continue
+        essays += 1
+        sims = p.unit_vectors @ vector
+        if also is not None:
+            sims = 0.5 * sims + 0.5 * (p.unit_vectors @ also)
+        prior = p.scores.get("dense", p.score) * settings.rank_decay ** (essays - 1)
+        w = settings.passage_weight
+        out.extend(Candidate((1 - w) * float(sims[i]) + w * prior, float(sims[i]), n, i)
+                   for i, unit in enumerate(p.units) if unit.is_statement)
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def _point(passage: Passage, c: Candidate, used: set[tuple[str, int]], vectors: list[np.ndarray], *,
+           side: str | None = None) -> Point | None:
+    """The point made by a candidate, or None when it cannot stand, repeats, or its sentences
+    were already said."""
+    units = passage.units
+    sims = passage.unit_vectors @ passage.unit_vectors[c.unit] if passage.unit_vectors is not None else None
+    idx = _with_context(units, c.unit, sims)
+    if idx is None:
+        return None
+    doc = passage.document.doc_id
+    keys = [(doc, passage.chunk.start + units[j].start) for j in idx]
+    if any(k in used for k in keys):
+        return None
+    if passage.unit_vectors is not None:
+        v = passage.unit_vectors[c.unit]
+        if any(float(v @ w) > NEAR_DUPLICATE for w in vectors):
+            return None
+        vectors.append(v)
+    used.update(keys)
+    return Point(passage=c.passage, units=tuple(units[j] for j in idx), score=c.score, side=side)
+
+
+def _with_context(units: Sequence[Unit], i: int, related: np.ndarray | None = None) -> list[int] | None:
+    """Indexes of the unit, the sentences it leans on, and the next one when it leans on it or
+    is a short sentence on the same point (`related`: each unit's cosine with unit i)."""
+    idx = [i]
+    j = i
+    while units[j].dependent:
+        prev = j - 1
+        if prev < 0 or units[prev].block not in (units[j].block, units[j].block - 1):
+            return None
+        if units[prev].kind not in (UnitKind.STATEMENT, UnitKind.ITEMS):
+            return None
+        idx.insert(0, prev)
+        j = prev
+        if len(idx) > 3:
+            return None
+    nxt = i + 1
+    if (
+        nxt < len(units)
+        and units[nxt].block == units[i].block
+        and units[nxt].kind is UnitKind.STATEMENT
+        and (units[nxt].dependent or len(units[nxt].text.split()) <= COMPLETING_WORDS)
+    ):
+        idx.append(nxt)
+    return idx

@@ -1,0 +1,84 @@
+"""How answers name their sources and say "not covered": shared by every generator and the pipeline.
+
+Sources are named the way a person would: who is speaking (the essay's `voice` front matter,
+else its author) and the essay's title without decoration; sections by their heading in plain
+words ("Thinking ahead", not "3. Thinking Ahead").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..records import Document, Passage
+
+_DECORATION = re.compile(r"^[^\w\"“'‘(\[]+|^(?:til|tl;dr)\s*:\s*", re.IGNORECASE)
+_NUMBERING = re.compile(r"^\s*(?:\d+[.)]\s*)+")
+
+REFUSAL = "The essays don't cover this question."
+NO_TOPICS_HINT = "Try asking about AI research careers, learning resources, PhDs or interviews."
+
+
+def plain_title(title: str) -> str:
+    """ "💡 TIL: Advice for Mid-Career AI Researchers" -> "Advice for Mid-Career AI Researchers"."""
+    text = title.strip()
+    for _ in range(3):
+        stripped = _DECORATION.sub("", text).strip()
+        if stripped == text:
+            break
+        text = stripped
+    return text or title.strip()
+
+
+def plain_section(section: str) -> str:
+    """The last heading of a section path, numbering dropped, in sentence case."""
+    last = section.split(" > ")[-1] if section else ""
+    last = _NUMBERING.sub("", last).strip(" #:")
+    return sentence_case(last)
+
+
+def sentence_case(heading: str) -> str:
+    """ "Develop Strong Coding Skills" -> "Develop strong coding skills"; acronyms (AI, ML, PhD) stay."""
+    words = heading.split()
+    out = []
+    for i, w in enumerate(words):
+        keep = i == 0 or (len(w) > 1 and any(c.isupper() for c in w[1:])) or (w.isupper() and len(w) > 1)
+        out.append(w if keep else w.lower())
+    return " ".join(out)
+
+
+def speaker(document: Document) -> str:
+    """Who is speaking in a source, for introducing its points: "An NTU undergraduate who
+    interned in ML research, in “My Journey into AI Research as an NTU Student”"."""
+    title = plain_title(document.title)
+    who = (document.voice or document.author or "").strip().rstrip(".")
+    return f"{who}, in “{title}”" if who else f"In “{title}”"
+
+
+def topic_label(passage: Passage) -> str:
+    """A covered topic named in plain words: "Thinking ahead (How to Get Started with AI Research)"."""
+    title = plain_title(passage.title)
+    section = plain_section(passage.section)
+    return f"{section} ({title})" if section and section.lower() != title.lower() else title
+
+
+def refusal_text(passages: Sequence[Passage] = ()) -> str:
+    """The refusal, with the nearest topics the essays do cover, so the user can rephrase."""
+    topics: list[str] = []
+    for p in passages:
+        label = topic_label(p)
+        if label not in topics:
+            topics.append(label)
+        if len(topics) == 3:
+            break
+    if not topics:
+        return f"{REFUSAL} {NO_TOPICS_HINT}"
+    return REFUSAL + " The nearest topics they do cover:\n" + "".join(f"\n- {t}" for t in topics) + "\n"
+
+
+def partial_lead(uncovered: Sequence[str]) -> str:
+    """The opening of a partly covered answer: what the essays do not address."""
+    if uncovered:
+        shown = ", ".join(f"“{w}”" for w in uncovered[:3])
+        return f"The essays don't address {shown} directly; the closest they come is this.\n\n"
+    return "The essays don't answer this directly; the closest they come is this.\n\n"
