@@ -310,8 +310,9 @@ class Answer:
             "relevance": None if self.relevance is None else round(self.relevance, 4),
             "index_version": self.index_version,
             "citations": [c.to_dict() for c in self.citations],
-            "resources": [{"title": p.title, "url": p.url, "summary": p.document.summary, "text": p.text}
-                          for p in self.resources],
+            "resources": [
+                {"title": p.title, "url": p.url, "summary": p.document.summary, "text": p.text} for p in self.resources
+            ],
             "passages": [p.to_dict() for p in self.passages],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }

@@ -159,7 +159,9 @@ class AnswerSettings(Section):
     min_similarity: float = Field(0.25, ge=-1, le=1, description="Cosine below which a sentence is never said.")
     relative_floor: float = Field(0.5, ge=0, le=1, description="Share of the best sentence's cosine a point needs.")
     passage_weight: float = Field(0.5, ge=0, le=1, description="Weight of the passage's score in a sentence's score.")
-    rank_decay: float = Field(0.5, gt=0, le=1, description="A passage's score is multiplied by this per rank below the first.")
+    rank_decay: float = Field(
+        0.5, gt=0, le=1, description="A passage's score is multiplied by this per rank below the first."
+    )
     # Grounding of LLM answers (answer/grounding.py): a sentence is supported when a sentence of
     # the passage it cites is close in meaning (cosine) or shares most of its content words.
     min_support_cosine: float = Field(

@@ -143,7 +143,7 @@ def resolve_ordinal(question: str, previous_answer: str) -> str:
 
 
 def _without_lead_in(question: str) -> str:
-    """"ok and what about the maths?" -> "the maths?"."""
+    """ "ok and what about the maths?" -> "the maths?"."""
     text = question
     for _ in range(3):
         stripped = _LEADS.sub("", text, count=1).strip(" ,")

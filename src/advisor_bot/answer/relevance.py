@@ -218,8 +218,13 @@ def signals(
                 missing.append(word)
     top = [text for _, text in statements[:TOP_STATEMENTS]]
     gap = bool(QUANTITY.search(query.question)) and not any(_DIGIT.search(t) for t in top)
-    return Signals(best=best, unknown=tuple(w for w, _ in unknown), central_unknown=central, quantity_gap=gap,
-                   missing=tuple(missing))
+    return Signals(
+        best=best,
+        unknown=tuple(w for w, _ in unknown),
+        central_unknown=central,
+        quantity_gap=gap,
+        missing=tuple(missing),
+    )
 
 
 def grade_of(relevance: float, settings: AnswerSettings) -> Coverage:

@@ -91,8 +91,9 @@ def select_resources(passages: Sequence[Passage], points: Sequence[Point], setti
     return out[: settings.max_resources]
 
 
-def _candidates(vector: np.ndarray, passages: Sequence[Passage], settings: AnswerSettings, *,
-                also: np.ndarray | None = None) -> list[Candidate]:
+def _candidates(
+    vector: np.ndarray, passages: Sequence[Passage], settings: AnswerSettings, *, also: np.ndarray | None = None
+) -> list[Candidate]:
     """Every whole statement of the essay passages, best first."""
     out: list[Candidate] = []
     essays = 0  # rank among essay passages: a curated-resource entry above them takes no share
@@ -105,14 +106,18 @@ def _candidates(vector: np.ndarray, passages: Sequence[Passage], settings: Answe
             sims = 0.5 * sims + 0.5 * (p.unit_vectors @ also)
         prior = p.scores.get("dense", p.score) * settings.rank_decay ** (essays - 1)
         w = settings.passage_weight
-        out.extend(Candidate((1 - w) * float(sims[i]) + w * prior, float(sims[i]), n, i)
-                   for i, unit in enumerate(p.units) if unit.is_statement)
+        out.extend(
+            Candidate((1 - w) * float(sims[i]) + w * prior, float(sims[i]), n, i)
+            for i, unit in enumerate(p.units)
+            if unit.is_statement
+        )
     out.sort(key=lambda c: -c.score)
     return out
 
 
-def _point(passage: Passage, c: Candidate, used: set[tuple[str, int]], vectors: list[np.ndarray], *,
-           side: str | None = None) -> Point | None:
+def _point(
+    passage: Passage, c: Candidate, used: set[tuple[str, int]], vectors: list[np.ndarray], *, side: str | None = None
+) -> Point | None:
     """The point made by a candidate, or None when it cannot stand, repeats, or its sentences
     were already said."""
     units = passage.units

@@ -245,7 +245,7 @@ class IndexStore:
             or bm25.size != len(chunks)
             or unit_index.ntotal != len(unit_table)
             or (len(unit_table) and int(unit_table[:, 0].max()) >= len(chunks))
-            or (sum(len(c.units) for c in chunks) != len(unit_table) and not __import__("os").environ.get("EXP_LINES"))
+            or sum(len(c.units) for c in chunks) != len(unit_table)
         ):
             raise IndexCorruptError(
                 f"The index in {folder} is inconsistent: {len(chunks)} chunks, {index.ntotal} vectors, "
