@@ -35,10 +35,16 @@ def load_beir(folder: Path, split: str) -> tuple[list[Document], dict[str, str],
         for line in fh:
             row = json.loads(line)
             text = row.get("text") or ""
-            docs.append(Document(doc_id=str(row["_id"]), title=(row.get("title") or "").strip() or str(row["_id"]),
-                                 text=text, path=f"{folder.name}/corpus.jsonl",
-                                 sha256=hashlib.sha256(f"{row.get('title')}\x1f{text}".encode()).hexdigest(),
-                                 kind="beir"))
+            docs.append(
+                Document(
+                    doc_id=str(row["_id"]),
+                    title=(row.get("title") or "").strip() or str(row["_id"]),
+                    text=text,
+                    path=f"{folder.name}/corpus.jsonl",
+                    sha256=hashlib.sha256(f"{row.get('title')}\x1f{text}".encode()).hexdigest(),
+                    kind="beir",
+                )
+            )
     queries: dict[str, str] = {}
     with open(folder / "queries.jsonl", encoding="utf-8") as fh:
         for line in fh:
@@ -96,11 +102,15 @@ def main() -> None:
     settings = Settings.load(ROOT, **parse_assignments(args.sets), index_dir=index_dir)
     bot = Advisor(settings)
     t0 = time.perf_counter()
-    report = bot.store.build(docs, bot.embedder, progress=sys.stderr.isatty(),
-                             on_stage=lambda s: print(f"[{s}]", file=sys.stderr))
-    print(f"{folder.name}: {len(docs)} documents, {report.chunks} chunks, index "
-          f"{'reused' if report.up_to_date else 'built'} in {time.perf_counter() - t0:.1f}s "
-          f"({report.embedded} chunks embedded)", file=sys.stderr)
+    report = bot.store.build(
+        docs, bot.embedder, progress=sys.stderr.isatty(), on_stage=lambda s: print(f"[{s}]", file=sys.stderr)
+    )
+    print(
+        f"{folder.name}: {len(docs)} documents, {report.chunks} chunks, index "
+        f"{'reused' if report.up_to_date else 'built'} in {time.perf_counter() - t0:.1f}s "
+        f"({report.embedded} chunks embedded)",
+        file=sys.stderr,
+    )
 
     qids = [q for q in sorted(qrels) if q in queries]
     bot.embedder.encode_query("warm up")
@@ -118,17 +128,30 @@ def main() -> None:
             nd.append(ndcg_at(ranked, qrels[q], args.k))
             rc.append(recall_at(ranked, qrels[q], args.k))
             rr.append(rr_at(ranked, qrels[q], args.k))
-        rows.append({"mode": mode, f"ndcg@{args.k}": statistics.mean(nd), f"recall@{args.k}": statistics.mean(rc),
-                     f"mrr@{args.k}": statistics.mean(rr), "p50_ms": 1000 * statistics.median(secs),
-                     "p95_ms": 1000 * percentile(secs, 0.95)})
+        rows.append(
+            {
+                "mode": mode,
+                f"ndcg@{args.k}": statistics.mean(nd),
+                f"recall@{args.k}": statistics.mean(rc),
+                f"mrr@{args.k}": statistics.mean(rr),
+                "p50_ms": 1000 * statistics.median(secs),
+                "p95_ms": 1000 * percentile(secs, 0.95),
+            }
+        )
     k = args.k
-    print(f"{folder.name} ({args.split}): {len(qids)} queries, {len(docs)} documents; "
-          f"settings rrf_k={settings.rrf_k} bm25_weight={settings.bm25_weight} unit_weight={settings.unit_weight}")
-    print(f"{'mode':8s} {'nDCG@' + str(k):>9s} {'Recall@' + str(k):>10s} {'MRR@' + str(k):>8s} "
-          f"{'p50 ms':>8s} {'p95 ms':>8s}")
+    print(
+        f"{folder.name} ({args.split}): {len(qids)} queries, {len(docs)} documents; "
+        f"settings rrf_k={settings.rrf_k} bm25_weight={settings.bm25_weight} unit_weight={settings.unit_weight}"
+    )
+    print(
+        f"{'mode':8s} {'nDCG@' + str(k):>9s} {'Recall@' + str(k):>10s} {'MRR@' + str(k):>8s} "
+        f"{'p50 ms':>8s} {'p95 ms':>8s}"
+    )
     for r in rows:
-        print(f"{r['mode']:8s} {r[f'ndcg@{k}']:9.4f} {r[f'recall@{k}']:10.4f} {r[f'mrr@{k}']:8.4f} "
-              f"{r['p50_ms']:8.2f} {r['p95_ms']:8.2f}")
+        print(
+            f"{r['mode']:8s} {r[f'ndcg@{k}']:9.4f} {r[f'recall@{k}']:10.4f} {r[f'mrr@{k}']:8.4f} "
+            f"{r['p50_ms']:8.2f} {r['p95_ms']:8.2f}"
+        )
     print("(query embeddings cached before timing: the times are search, fusion and scoring only)")
     if args.json_out:
         args.json_out.write_text(json.dumps(rows, indent=2))

@@ -39,8 +39,9 @@ def load(path: Path, kind_of: dict[str, str]) -> list[dict]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             d = json.loads(line)
-            rows.append({"question": d["question"], "history": d.get("history", []),
-                         "type": kind_of.get(d["type"], d["type"])})
+            rows.append(
+                {"question": d["question"], "history": d.get("history", []), "type": kind_of.get(d["type"], d["type"])}
+            )
     return rows
 
 
@@ -70,7 +71,9 @@ def main() -> None:
 
     bot = Advisor.load(Settings.load(ROOT))
     cal = load(args.questions, {})
-    dev = load(args.check, {"unanswerable": "unanswerable", "adversarial": "adversarial"}) if args.check.is_file() else []
+    dev = (
+        load(args.check, {"unanswerable": "unanswerable", "adversarial": "adversarial"}) if args.check.is_file() else []
+    )
     for r in dev:
         if r["type"] not in ("unanswerable", "adversarial"):
             r["type"] = "answerable"
@@ -94,11 +97,15 @@ def main() -> None:
     ds = scores(dev_sig, oov, quantity) if dev else np.zeros(0)
 
     console = Console(width=200, highlight=False)
-    console.print(f"{len(cal)} calibration questions ({int(answerable.sum())} answerable, "
-                  f"{int((kinds == 'near_topic').sum())} near-topic, {int((kinds == 'off_topic').sum())} off-topic), "
-                  f"{len(dev)} dev questions; index {bot.index.version}")
-    console.print(f"chosen: oov_penalty={oov} quantity_penalty={quantity} partial_threshold={partial:.3f} "
-                  f"answered_threshold={answered:.3f}")
+    console.print(
+        f"{len(cal)} calibration questions ({int(answerable.sum())} answerable, "
+        f"{int((kinds == 'near_topic').sum())} near-topic, {int((kinds == 'off_topic').sum())} off-topic), "
+        f"{len(dev)} dev questions; index {bot.index.version}"
+    )
+    console.print(
+        f"chosen: oov_penalty={oov} quantity_penalty={quantity} partial_threshold={partial:.3f} "
+        f"answered_threshold={answered:.3f}"
+    )
 
     table = Table(title="calibration curve (share refused = relevance below the threshold)", box=box.MARKDOWN)
     for head in ("partial_threshold", "answerable", "near-topic", "off-topic", "dev answerable", "dev unanswerable"):
@@ -106,8 +113,10 @@ def main() -> None:
     for t in sorted({round(x, 2) for x in np.arange(-0.1, 0.61, 0.05)} | {round(partial, 3)}):
         row = [f"{t:.3f}" + (" *" if abs(t - partial) < 1e-6 else "")]
         row += [f"{(s[kinds == k] < t).mean():.3f}" for k in ("answerable", "near_topic", "off_topic")]
-        row += [f"{(ds[dev_kinds == k] < t).mean():.3f}" if (dev_kinds == k).any() else "-"
-                for k in ("answerable", "unanswerable")]
+        row += [
+            f"{(ds[dev_kinds == k] < t).mean():.3f}" if (dev_kinds == k).any() else "-"
+            for k in ("answerable", "unanswerable")
+        ]
         table.add_row(*row)
     console.print(table)
 
@@ -117,8 +126,14 @@ def main() -> None:
     for name, values, types in (("calibration", s, kinds), ("dev", ds, dev_kinds)):
         for k in sorted(set(types)):
             v = values[types == k]
-            outcome.add_row(name, k, str(len(v)), f"{(v >= answered).mean():.3f}",
-                            f"{((v >= partial) & (v < answered)).mean():.3f}", f"{(v < partial).mean():.3f}")
+            outcome.add_row(
+                name,
+                k,
+                str(len(v)),
+                f"{(v >= answered).mean():.3f}",
+                f"{((v >= partial) & (v < answered)).mean():.3f}",
+                f"{(v < partial).mean():.3f}",
+            )
     console.print(outcome)
 
 

@@ -1,62 +1,101 @@
-"""Time to first token and tokens/s of the local generator at the default context budget.
+"""A local LLM answering through the whole pipeline: time to first token, citations and grounding,
+for both context modes.
 
-    python bench/generators.py [--questions 8] [--set KEY=VALUE ...]
+    python bench/generators.py [--questions 10] [--set KEY=VALUE ...]
 
-Runs the first N dev questions through retrieval and the local generator (llama.cpp, the
-model from settings or the packaged SmolLM2), after one warm-up, and prints per-question
-prompt tokens, time to first token, output tokens and decode speed, then the medians.
+Runs the first N dev questions without history (answerable ones) through Advisor.ask with the
+local generator (llama.cpp; generators.local.model_path or the packaged SmolLM2-135M), once
+with the "statements" context (the selected sentences, generators.local.context_tokens) and once
+with "passages" (whole chunks cut to 1024 tokens, the earlier default), after one warm-up each.
+
+Per mode it prints, as medians or counts over the questions:
+- prompt tokens, and time to first token (from asking the model to its first text; the
+  system prompt is the same every time and stays in llama.cpp's prefix cache);
+- cited: answers written by the model itself (no fallback) that cite at least one passage;
+- supported: of all the sentences the model wrote, the share that a sentence of the passage
+  they cite supports (answer/grounding.py: cosine >= answer.min_support_cosine or content-word
+  overlap >= answer.min_support_overlap); only those are shown, so the shown sentences are
+  supported by construction and this share says how much of the model's text survives;
+- fell back: answers replaced by the extractive one (model failure, no citation, or fewer
+  than answer.min_supported_share of its sentences supported).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
-from advisor_bot import Advisor
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from advisor_bot import Advisor, Outcome, Query, Settings
 from advisor_bot.evaluation import load_questions
 from advisor_bot.generators.local import LocalGenerator
-from advisor_bot.prompts import build_messages
-from advisor_bot.settings import Settings, parse_assignments
+from advisor_bot.settings import parse_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+PASSAGE_BUDGET = 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--questions", type=int, default=8)
+    parser.add_argument("--questions", type=int, default=10)
     parser.add_argument("--file", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--show", action="store_true", help="print every answer")
     args = parser.parse_args()
 
-    bot = Advisor.load(Settings.load(ROOT, **parse_assignments(args.sets)))
-    gen = LocalGenerator(bot.settings)
-    questions = [q for q in load_questions(args.file) if not q.history][: args.questions]
-    list(gen.generate("warm up", bot.retrieve("warm up", 1), []))
-    rows = []
-    for q in questions:
-        passages = bot.retrieve(q.question, bot.settings.top_k)
-        prompt = build_messages(q.question, passages, [], budget_tokens=bot.settings.local_context_tokens,
-                                count_tokens=gen.count_tokens)
-        prompt_tokens = sum(gen.count_tokens(m["content"]) for m in prompt)
-        start = time.perf_counter()
-        first = None
-        text = ""
-        for piece in gen.generate(q.question, passages, []):
-            first = first if first is not None else time.perf_counter() - start
-            text += piece
-        total = time.perf_counter() - start
-        out_tokens = gen.count_tokens(text)
-        decode = out_tokens / (total - first) if first is not None and total > first else 0.0
-        rows.append((prompt_tokens, first or total, out_tokens, decode))
-        print(f"{prompt_tokens:6d} prompt tok  ttft {first or total:6.2f}s  {out_tokens:4d} out tok  {decode:6.1f} tok/s"
-              f"  {q.question[:50]}")
-    print(f"\nmodel {gen.path.name}, local_context_tokens={bot.settings.local_context_tokens}, "
-          f"threads={bot.settings.local_threads or 'all'}, {len(rows)} questions")
-    print(f"median: prompt {statistics.median(r[0] for r in rows):.0f} tokens, time to first token "
-          f"{statistics.median(r[1] for r in rows):.2f} s, {statistics.median(r[3] for r in rows):.1f} tokens/s")
+    base = Settings.load(ROOT, **parse_assignments(args.sets))
+    questions = [q for q in load_questions(args.file) if not q.history and q.answerable][: args.questions]
+    console = Console(width=200, highlight=False)
+    table = Table(box=box.MARKDOWN)
+    for head in ("context", "prompt tok", "first token s", "total s", "cited", "supported", "fell back"):
+        table.add_column(head, justify="left" if head == "context" else "right")
+    embedder = None
+    for mode, budget in (("statements", None), ("passages", PASSAGE_BUDGET)):
+        overrides = {"generators.local.context": mode}
+        if budget:
+            overrides["generators.local.context_tokens"] = budget
+        bot = Advisor.load(base.with_overrides(**overrides), embedder=embedder)
+        embedder = bot.embedder
+        gen = bot.generators.get("local")
+        assert isinstance(gen, LocalGenerator)
+        bot.ask("warm up: how do I read papers?", generator="local")
+        rows = []
+        for q in questions:
+            answer = bot.ask(q.question, generator="local")
+            query = bot.pipeline.make_query(Query(question=q.question), "local", {})
+            retriever = bot.pipeline.searcher.retriever()
+            evidence = bot.pipeline.evidence(retriever, query, bot.pipeline.retrieve(retriever, query, None, {}))
+            tokens = sum(gen.count_tokens(m["content"]) for m in gen.messages(query, evidence))
+            written = answer.supported_sentences + answer.unsupported_sentences
+            rows.append(
+                {
+                    "tokens": tokens,
+                    "first": answer.timings.get("first_token", float("nan")),
+                    "total": answer.timings.get("total", float("nan")),
+                    "cited": answer.generator == "local" and bool(answer.citations),
+                    "supported": answer.supported_sentences / written if written else 0.0,
+                    "fell_back": answer.outcome is Outcome.FELL_BACK,
+                }
+            )
+            if args.show:
+                console.print(f"[bold]{q.question}[/bold] ({mode}, {answer.generator})\n{answer.text}\n")
+        written_all = sum(r["supported"] for r in rows)
+        table.add_row(
+            mode,
+            f"{statistics.median(r['tokens'] for r in rows):.0f}",
+            f"{statistics.median(r['first'] for r in rows):.2f}",
+            f"{statistics.median(r['total'] for r in rows):.2f}",
+            f"{sum(r['cited'] for r in rows)}/{len(rows)}",
+            f"{written_all / len(rows):.2f}",
+            f"{sum(r['fell_back'] for r in rows)}/{len(rows)}",
+        )
+    console.print(f"model {gen.path.name}, threads {gen.options.threads or 'all'}, {len(questions)} dev questions")
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -31,16 +31,19 @@ def essays(size: int) -> Iterator[str]:
     """Endless distinct markdown essays of about `size` bytes: headed sections of real prose."""
     sections: Iterator[tuple[str, str]]
     if SCIFACT.is_file():
+
         def from_scifact() -> Iterator[tuple[str, str]]:
             with open(SCIFACT, encoding="utf-8") as fh:
                 for line in fh:
                     doc = json.loads(line)
                     if len(doc.get("text", "")) > 400:
                         yield doc["title"], doc["text"]
+
         sections = from_scifact()
     else:
-        sections = ((f"Section {i}", f"Paragraph {i} of a generated essay about research habits. " * 12)
-                    for i in range(10**9))
+        sections = (
+            (f"Section {i}", f"Paragraph {i} of a generated essay about research habits. " * 12) for i in range(10**9)
+        )
     n = 0
     while True:
         n += 1
@@ -83,8 +86,10 @@ def main() -> None:
             result.added[0].path.unlink()
             bot.refresh()  # untimed: back to the original corpus
         f, a = statistics.median(full), statistics.median(add)
-        print(f"corpus: {report.documents} documents, {chunks} chunks; new essay ~{size:,} bytes; "
-              f"{args.repeats} rounds, warm model")
+        print(
+            f"corpus: {report.documents} documents, {chunks} chunks; new essay ~{size:,} bytes; "
+            f"{args.repeats} rounds, warm model"
+        )
         print(f"{'operation':34s} {'median s':>9s} {'runs':>30s}")
         print(f"{'full rebuild (index --rebuild)':34s} {f:9.2f} {', '.join(f'{x:.2f}' for x in full):>30s}")
         print(f"{'add one essay (add_documents)':34s} {a:9.2f} {', '.join(f'{x:.2f}' for x in add):>30s}")

@@ -44,8 +44,10 @@ def main() -> None:
         for s in STAGES:
             if s in ans.timings:
                 per_stage[s].append(ans.timings[s])
-    print(f"{len(questions)} dev questions, generator={args.generator}, index {bot.index.version} "
-          f"({len(bot.index)} chunks), query cache off")
+    print(
+        f"{len(questions)} dev questions, generator={args.generator}, index {bot.index.version} "
+        f"({len(bot.index)} chunks), query cache off"
+    )
     print(f"{'stage':10s} {'p50 ms':>8s} {'p95 ms':>8s}")
     for s in STAGES:
         if per_stage[s]:

@@ -74,10 +74,16 @@ def run(url: str, clients: int, seconds: float, questions: list[str]) -> dict[st
     wall = time.perf_counter() - started
     if errors:
         print(f"  {len(errors)} errors, first: {errors[0]}", file=sys.stderr)
-    return {"clients": clients, "answers": len(latencies), "errors": len(errors),
-            "p50": statistics.median(latencies) if latencies else float("nan"), "p99": pct(latencies, 0.99),
-            "throughput": len(latencies) / wall, "page_p50": statistics.median(page) if page else float("nan"),
-            "page_max": max(page) if page else float("nan")}
+    return {
+        "clients": clients,
+        "answers": len(latencies),
+        "errors": len(errors),
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p99": pct(latencies, 0.99),
+        "throughput": len(latencies) / wall,
+        "page_p50": statistics.median(page) if page else float("nan"),
+        "page_max": max(page) if page else float("nan"),
+    }
 
 
 def main() -> None:
@@ -89,11 +95,15 @@ def main() -> None:
     with running_app() as app:
         rows = [run(app.url, int(c), args.seconds, questions) for c in args.clients.split(",")]
     print(f"{args.seconds:.0f} s per row, dev questions in turn, extractive generator, app queue concurrency 4")
-    print(f"{'clients':>7s} {'answers':>8s} {'errors':>7s} {'p50 s':>7s} {'p99 s':>7s} {'answers/s':>10s} "
-          f"{'page p50 s':>11s} {'page max s':>11s}")
+    print(
+        f"{'clients':>7s} {'answers':>8s} {'errors':>7s} {'p50 s':>7s} {'p99 s':>7s} {'answers/s':>10s} "
+        f"{'page p50 s':>11s} {'page max s':>11s}"
+    )
     for r in rows:
-        print(f"{r['clients']:7.0f} {r['answers']:8.0f} {r['errors']:7.0f} {r['p50']:7.2f} {r['p99']:7.2f} "
-              f"{r['throughput']:10.2f} {r['page_p50']:11.3f} {r['page_max']:11.3f}")
+        print(
+            f"{r['clients']:7.0f} {r['answers']:8.0f} {r['errors']:7.0f} {r['p50']:7.2f} {r['p99']:7.2f} "
+            f"{r['throughput']:10.2f} {r['page_p50']:11.3f} {r['page_max']:11.3f}"
+        )
 
 
 if __name__ == "__main__":

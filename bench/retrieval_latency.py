@@ -44,8 +44,10 @@ def main() -> None:
                 bot.retriever.search(q, bot.settings.top_k, mode=mode, mmr=False)
                 times[mode].append(time.perf_counter() - t)
     dense_p50 = statistics.median(times["dense"])
-    print(f"{len(queries)} queries x {args.repeats}, index {bot.index.version} ({len(bot.index)} chunks, "
-          f"{bot.index.unit_index.ntotal if bot.index.unit_index is not None else 0} sentence units)")
+    print(
+        f"{len(queries)} queries x {args.repeats}, index {bot.index.version} ({len(bot.index)} chunks, "
+        f"{bot.index.unit_index.ntotal if bot.index.unit_index is not None else 0} sentence units)"
+    )
     print(f"{'mode':8s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50 - dense':>12s}")
     for mode in MODES:
         ts = sorted(times[mode])

@@ -30,8 +30,13 @@ class RunningApp:
 def running_app() -> Iterator[RunningApp]:
     """Starts the app, returns once it prints that it is ready, and stops it afterwards."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stderr is not None
         for line in proc.stderr:

@@ -72,10 +72,14 @@ def main() -> None:
     config = VectorIndexConfig()
     if args.ef_search:
         config = replace(config, hnsw_ef_search=args.ef_search)
-    print(f"{args.kind} unit vectors, d={DIM}, {args.queries} single queries, k=10; HNSW M={config.hnsw_m} "
-          f"efConstruction={config.hnsw_ef_construction} efSearch={config.hnsw_ef_search}; "
-          f"store switches to HNSW above ann_threshold={config.ann_threshold:,}")
-    print(f"{'chunks':>9s} {'index':6s} {'build s':>8s} {'mem MB':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'recall@10':>10s}")
+    print(
+        f"{args.kind} unit vectors, d={DIM}, {args.queries} single queries, k=10; HNSW M={config.hnsw_m} "
+        f"efConstruction={config.hnsw_ef_construction} efSearch={config.hnsw_ef_search}; "
+        f"store switches to HNSW above ann_threshold={config.ann_threshold:,}"
+    )
+    print(
+        f"{'chunks':>9s} {'index':6s} {'build s':>8s} {'mem MB':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'recall@10':>10s}"
+    )
     for n in [int(s) for s in args.sizes.split(",")]:
         data = corpus(n, args.kind, rng)
         picks = rng.integers(0, n, args.queries)
@@ -93,10 +97,15 @@ def main() -> None:
                 exact_found = found
                 recall = 1.0
             else:
-                recall = statistics.mean(len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(found, exact_found, strict=True))
+                recall = statistics.mean(
+                    len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(found, exact_found, strict=True)
+                )
             ts = sorted(times)
-            print(f"{n:9,d} {kind:6s} {build:8.1f} {mem:8.0f} {1000 * statistics.median(ts):8.2f} "
-                  f"{1000 * ts[round(0.95 * (len(ts) - 1))]:8.2f} {recall:10.3f}", flush=True)
+            print(
+                f"{n:9,d} {kind:6s} {build:8.1f} {mem:8.0f} {1000 * statistics.median(ts):8.2f} "
+                f"{1000 * ts[round(0.95 * (len(ts) - 1))]:8.2f} {recall:10.3f}",
+                flush=True,
+            )
             del index
         del data
 

@@ -1,99 +1,34 @@
-"""Shared fixtures: a tiny corpus (three essays, two resources) and one real embedding model.
+"""Shared fixtures: one real embedding model for the session, the tiny corpus, and the real one.
 
-The model is the packaged all-MiniLM-L6-v2, loaded once per session: tests exercise the real
-embedder, and the tiny corpus keeps each index build to a second or two.
+The model is the packaged all-MiniLM-L6-v2, loaded once: tests exercise the real embedder, and
+the tiny corpus (tests/helpers.py) keeps each index build to a second or two. Fixtures that
+build the product's own corpus are only used by tests marked `slow`.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
+from helpers import REPO, write_tiny_corpus
 
-from advisor_bot.advisor import Advisor
-from advisor_bot.embedding import SentenceEmbedder
-from advisor_bot.settings import Settings
+from advisor_bot import Advisor, Settings
+from advisor_bot.index.embedding import SentenceEmbedder
 
-REPO = Path(__file__).resolve().parents[1]
-
-INTERVIEW_ESSAY = """---
-title: "Tips for ML Interviews"
-author: Ada Example
-source_url: https://example.org/interviews
-date: 2024-05-01
-kind: blog
-tags: [interviews, careers]
----
-
-# Tips for ML Interviews
-
-Interviews for research roles still test coding.
-
-## Coding
-
-Practice LeetCode problems every week. Implement logistic regression from scratch in NumPy.
-
-## Projects
-
-Prepare to explain one personal project in depth, such as a reinforcement learning agent for Mario.
-Interviewers ask what you built, what failed and what you learned.
-
-<figure style="text-align: center;">
-  <img src="../images/robot.jpg" alt="A robot">
-  <figcaption>Figure 1: The robot from my first project</figcaption>
-</figure>
-"""
-
-MOJIBAKE_ESSAY = """---
-title: "\u00f0\u0178\u2019\u00a1 TIL: Reading Papers Fast"
-kind: post
----
-
-## How to read
-
-Read the title and abstract first, then the figures, then the conclusion.
-Only go deep into the math when you implement the paper.
-"""
-
-PHD_ESSAY = """Choosing a PhD supervisor matters more than choosing a famous lab.
-A busy supervisor in a competitive lab may give you little mentoring.
-Pick someone who will also be a mentor, and think about what you get from the collaboration.
-"""
-
-RESOURCES = """resources:
-  - name: LeetCode
-    url: https://leetcode.com/
-    kind: site
-    topics: [coding interviews]
-    level: all
-    why: Practice problems for coding interviews.
-    cited_in: [interviews]
-  - name: Sutton and Barto
-    url: https://example.org/rl-book
-    kind: book
-    topics: [reinforcement learning]
-    level: beginner
-    why: The standard introduction to reinforcement learning.
-    cited_in: [interviews]
-"""
-
-
-def write_tiny_corpus(root: Path) -> Path:
-    essays = root / "corpus" / "essays"
-    essays.mkdir(parents=True)
-    (essays / "interviews.md").write_text(INTERVIEW_ESSAY, encoding="utf-8")
-    (essays / "reading-papers.md").write_text(MOJIBAKE_ESSAY, encoding="utf-8")
-    (essays / "phd-supervisor.txt").write_text(PHD_ESSAY, encoding="utf-8")
-    (root / "corpus" / "resources.yaml").write_text(RESOURCES, encoding="utf-8")
-    return root / "corpus"
+# The tiny corpus is too small for the relevance thresholds calibrated on the real one; these
+# keep its questions answered unless a test asks otherwise.
+TINY = {
+    "chunking.chunk_size": 300,
+    "chunking.chunk_overlap": 40,
+    "answer.partial_threshold": 0.1,
+    "answer.answered_threshold": 0.2,
+}
 
 
 @pytest.fixture(scope="session")
 def embedder() -> SentenceEmbedder:
-    return SentenceEmbedder("all-MiniLM-L6-v2")
+    return SentenceEmbedder()
 
 
 @pytest.fixture
@@ -104,7 +39,7 @@ def tiny_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tiny_settings(tiny_root: Path) -> Settings:
-    return Settings.load(tiny_root, env={}, chunk_size=300, chunk_overlap=40, refusal_threshold=0.2)
+    return Settings.load(tiny_root, env={}, **TINY)
 
 
 @pytest.fixture
@@ -116,32 +51,10 @@ def tiny_advisor(tiny_settings: Settings, embedder: SentenceEmbedder) -> Advisor
 
 @pytest.fixture(scope="session")
 def real_advisor(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
-    """The product's own corpus/, indexed into a temporary folder (never the user's index/)."""
+    """The product's own corpus/, indexed into a temporary folder (never the user's index/).
+    Only for tests marked slow: building it takes about 25 s."""
     root = tmp_path_factory.mktemp("real")
     shutil.copytree(REPO / "corpus", root / "corpus")
     advisor = Advisor(Settings.load(root, env={}), embedder=embedder)
     advisor.build_index()
     return advisor
-
-
-class CountingEmbedder:
-    """A spy around the real embedder: same vectors, plus a count of the texts it was asked to embed."""
-
-    def __init__(self, inner: SentenceEmbedder) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def encode(self, texts: Any, *, show_progress: bool = False) -> np.ndarray:
-        self.texts.extend(texts)
-        return self.inner.encode(texts, show_progress=show_progress)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.inner.encode_query(text)

@@ -10,6 +10,7 @@ no question repeated (case-insensitive, whitespace and trailing punctuation igno
 Prints counts per type, per `how`, per essay, and the essay headings no per-section
 question points at. Exits 1 on any error.
 """
+
 import json
 import re
 import sys
@@ -43,7 +44,7 @@ def body_start(text):
 
 
 def doc_title(text):
-    m = re.search(r"^title:\s*(.*)$", text[:body_start(text)], re.M)
+    m = re.search(r"^title:\s*(.*)$", text[: body_start(text)], re.M)
     return m.group(1).strip().strip("'\"") if m else ""
 
 
@@ -75,8 +76,9 @@ def heading_spans(text):
 
 def resource_spans(text):
     found = [(m.group(1).strip().strip('"'), m.start()) for m in re.finditer(r"^  - name: (.*)$", text, re.M)]
-    return [(name, start, found[i + 1][1] if i + 1 < len(found) else len(text))
-            for i, (name, start) in enumerate(found)]
+    return [
+        (name, start, found[i + 1][1] if i + 1 < len(found) else len(text)) for i, (name, start) in enumerate(found)
+    ]
 
 
 def norm_question(q):
@@ -177,8 +179,12 @@ def main():
                 if not match:
                     errors.append(f"{where}: {f} has no section {path!r}")
                     continue
-                if not any(texts[f].find(g["quote"]) >= s and texts[f].find(g["quote"]) < e
-                           for g in gold if g.get("file") == f for s, e in match):
+                if not any(
+                    texts[f].find(g["quote"]) >= s and texts[f].find(g["quote"]) < e
+                    for g in gold
+                    if g.get("file") == f
+                    for s, e in match
+                ):
                     errors.append(f"{where}: no gold quote from {f} lies inside {path!r}")
                     continue
             elif not path.startswith(NO_HEADINGS):

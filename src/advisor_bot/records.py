@@ -278,7 +278,9 @@ class Answer:
     dropped_citations: int = 0
     # markers added to uncited LLM sentences that one passage clearly supports
     attributed_citations: int = 0
-    # LLM sentences removed because no sentence of the passage they cite supports them
+    # an LLM's sentences: shown because a sentence of the passage they cite supports them, or
+    # removed because none does (both counted even when the answer fell back)
+    supported_sentences: int = 0
     unsupported_sentences: int = 0
     relevance: float | None = None
     index_version: str | None = None
@@ -306,6 +308,7 @@ class Answer:
             "generator": self.generator,
             "dropped_citations": self.dropped_citations,
             "attributed_citations": self.attributed_citations,
+            "supported_sentences": self.supported_sentences,
             "unsupported_sentences": self.unsupported_sentences,
             "relevance": None if self.relevance is None else round(self.relevance, 4),
             "index_version": self.index_version,

@@ -164,8 +164,9 @@ class AnswerSettings(Section):
     )
     # Grounding of LLM answers (answer/grounding.py): a sentence is supported when a sentence of
     # the passage it cites is close in meaning (cosine) or shares most of its content words.
+    # 0.6 let topical but false claims through ("he had a paper at ICML" beside "no accepted papers").
     min_support_cosine: float = Field(
-        0.6, ge=0, le=1, description="Cosine at which a passage sentence supports a claim."
+        0.7, ge=0, le=1, description="Cosine at which a passage sentence supports a claim."
     )
     min_support_overlap: float = Field(0.6, ge=0, le=1, description="Share of content words at which it supports it.")
     min_supported_share: float = Field(

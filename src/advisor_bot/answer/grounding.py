@@ -66,12 +66,17 @@ def split_sentences(buffer: str, *, final: bool) -> tuple[list[str], str]:
 class Grounder:
     """Checks the sentences of one answer against the passages it was given."""
 
-    def __init__(self, embedder: Embedder, passages: Sequence[Passage], settings: AnswerSettings) -> None:
+    def __init__(
+        self, embedder: Embedder, passages: Sequence[Passage], settings: AnswerSettings, headers: Sequence[str] = ()
+    ) -> None:
         self.embedder = embedder
         self.passages = list(passages)
         self.settings = settings
         self.claims: list[Claim] = []
         self._stems = [[content_stems(u.text) for u in p.units] for p in self.passages]
+        # the source headers the model saw: a copied header is scaffolding, not a claim
+        self._headers = [content_stems(strip_markers(h)) for h in headers]
+        self._said: set[str] = set()
 
     def check(self, sentence: str) -> Claim:
         """Grade one sentence (its text may gain a marker) and remember it."""
@@ -82,14 +87,19 @@ class Grounder:
         if not body:
             claim.supported = True  # markers or blanks only: nothing claimed
             return claim
-        if _SCAFFOLD.match(body) or _HEADER.match(sentence):
+        words = content_stems(body)
+        if _SCAFFOLD.match(body) or _HEADER.match(sentence) or self._copies_header(words):
             claim.scaffolding = True
             return claim
+        key = " ".join(sorted(words))
+        if key in self._said:
+            claim.scaffolding = True  # a small model repeating itself: said once is enough
+            return claim
+        self._said.add(key)
         if len(body.split()) < 3:
             claim.supported = True  # "Yes." or a list heading: nothing to check
             return claim
         vector = self.embedder.encode([body])[0]
-        words = content_stems(body)
         targets = [n for n in cited if 1 <= n <= len(self.passages)] or list(range(1, len(self.passages) + 1))
         best = (0.0, 0, -1, 0.0, 0.0)  # score, passage number, unit index, cosine, word overlap
         for n in targets:
@@ -113,6 +123,9 @@ class Grounder:
                 claim.cited = [n]
                 claim.attributed = True
         return claim
+
+    def _copies_header(self, words: set[str]) -> bool:
+        return any(h and len(words & h) >= 0.8 * len(h) and len(words) <= len(h) + 3 for h in self._headers)
 
     @property
     def shown(self) -> list[Claim]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import GeneratorError
 from ..generators import GeneratorRegistry
+from ..generators.prompts import source_header
 from ..generators.wording import partial_lead, refusal_text
 from ..records import Answer, Citation, Coverage, Evidence, Message, Outcome, Passage, Query, Side, Unit
 from ..settings import AnswerSettings, RetrievalSettings
@@ -129,6 +130,7 @@ class AnswerStream:
         self.k = k
         self.answer: Answer | None = None
         self.notice: str | None = None
+        self._first_token: float | None = None  # seconds from asking the LLM to its first text
         self._iterator: Iterator[str] | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -162,7 +164,8 @@ class AnswerStream:
             if used == EXTRACTIVE:
                 body = yield from self._extractive(query, evidence, checker, quotes)
             else:
-                grounder = Grounder(pipe.embedder, passages, pipe.settings)
+                headers = [source_header(n, p) for n, p in enumerate(passages, start=1)]
+                grounder = Grounder(pipe.embedder, passages, pipe.settings, headers)
                 body = yield from self._llm(used, query, evidence, checker, grounder)
                 if self.notice is None:
                     self.notice = self._judge(used, checker, grounder)
@@ -180,6 +183,8 @@ class AnswerStream:
                             quotes.setdefault(n, []).append(unit)
             text = lead + body.strip()
         timings["generate"] = time.perf_counter() - t1
+        if self._first_token is not None:
+            timings["first_token"] = self._first_token
         timings["total"] = time.perf_counter() - started
         refused = evidence.coverage is Coverage.REFUSED
         self.answer = Answer(
@@ -193,7 +198,8 @@ class AnswerStream:
             generator=used,
             dropped_citations=checker.dropped,
             attributed_citations=sum(c.attributed for c in grounder.shown) if grounder else 0,
-            unsupported_sentences=grounder.unsupported if grounder and outcome is not Outcome.FELL_BACK else 0,
+            supported_sentences=len(grounder.shown) if grounder else 0,
+            unsupported_sentences=grounder.unsupported if grounder else 0,
             relevance=evidence.relevance,
             index_version=retriever.index.version,
             resources=[passages[n - 1] for n in evidence.resources] if outcome is not Outcome.REFUSED else [],
@@ -222,7 +228,9 @@ class AnswerStream:
         buffer = ""
         try:
             generator = self.pipeline.generators.get(name)
+            started = time.perf_counter()
             for piece in generator.generate(query, evidence):
+                self._first_token = self._first_token or time.perf_counter() - started
                 buffer += piece
                 sentences, buffer = split_sentences(buffer, final=False)
                 for sentence in sentences:

@@ -68,6 +68,8 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
             if chosen and chosen[0].passage == c.passage and unit in chosen[0].units:
                 continue  # the opening statement speaks to the whole question; each option gets its own
             already = next((p for p in chosen[1:] if p.passage == c.passage and unit in p.units), None)
+            if already is not None and already.side is not None:
+                continue  # it speaks for another option already
             if already is not None:
                 chosen[chosen.index(already)] = Point(already.passage, already.units, already.score, side.label)
                 break

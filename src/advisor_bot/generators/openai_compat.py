@@ -33,7 +33,7 @@ class OpenAICompatOptions(BaseModel):
     max_retries: int = Field(2, ge=0, le=10, description="Retries on refused connections, 429 and 5xx.")
     max_tokens: int = Field(400, ge=8, le=32_768, description="Answer length at most.")
     context: ContextMode = Field("statements", description="'statements' (selected sentences) or 'passages'.")
-    context_tokens: int = Field(3000, ge=64, le=1_000_000, description="Budget for sources in 'passages' mode.")
+    context_tokens: int = Field(1500, ge=32, le=1_000_000, description="Token budget for the sources in the prompt.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
 
 

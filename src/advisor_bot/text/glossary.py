@@ -64,6 +64,8 @@ INFORMAL: dict[str, str] = {
     "nns": "neural networks",
     "llms": "large language models",
     "sota": "state of the art",
+    "doctorate": "PhD",
+    "facebook": "Facebook (Meta, FAIR)",
     "freshman": "first-year (Year 1) student",
     "freshmen": "first-year (Year 1) students",
     "sophomore": "second-year (Year 2) student",

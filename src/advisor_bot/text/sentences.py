@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 3
+SPLITTER_VERSION = 4
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -164,12 +164,14 @@ def _block_units(block: Block, number: int, spans_of: Callable[[str], list[tuple
     body_at = block.label_end
     body = block.display[body_at:]
     out: list[Unit] = []
-    for a, b in _trimmed(body, spans_of(body) if body.strip() else []):
+    spans = _trimmed(body, spans_of(body) if body.strip() else [])
+    for a, b in spans:
         shown = body[a:b]
         start, end = block.source_span(body_at + a, body_at + b)
         kind = classify(shown)
-        if kind is UnitKind.FRAGMENT and block.kind == "item" and b == len(body.rstrip()) and _bullet_clause(shown):
-            shown, kind = shown.rstrip(" ;,") + ".", UnitKind.STATEMENT  # bullets often omit the full stop
+        # a one-sentence bullet often omits its full stop; in a longer item, a missing one means the text was cut
+        if kind is UnitKind.FRAGMENT and block.kind == "item" and len(spans) == 1 and _bullet_clause(shown):
+            shown, kind = shown.rstrip(" ;,") + ".", UnitKind.STATEMENT
         if len(shown.split()) < 2 and block.kind != "item":
             continue  # "Yes." alone says nothing and matches everything
         out.append(Unit(text=shown, start=start, end=end, kind=kind, block=number, dependent=leans_back(shown)))
@@ -193,10 +195,60 @@ def _trimmed(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int
     return out
 
 
+# A clause ending in one of these is cut off, not merely missing its full stop.
+_OPEN_ENDINGS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "that",
+        "those",
+        "these",
+        "this",
+        "and",
+        "or",
+        "but",
+        "with",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "my",
+        "your",
+        "our",
+        "their",
+        "his",
+        "her",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "as",
+        "than",
+        "if",
+        "when",
+        "which",
+        "who",
+    ]
+)
+
+
 def _bullet_clause(text: str) -> bool:
     """A list item that is a complete clause without its full stop ("Practice LeetCode every week")."""
     t = text.strip()
-    return len(t.split()) >= 5 and t[:1].isupper() and not t.endswith((":", "?"))
+    words = t.split()
+    return (
+        len(words) >= 5
+        and t[:1].isupper()
+        and not t.endswith((":", "?", ",", ";", "-"))
+        and words[-1].lower().strip("\"'”’)") not in _OPEN_ENDINGS
+    )
 
 
 def _join_short_items(units: list[Unit], blocks: list[Block]) -> list[Unit]:

@@ -1,0 +1,118 @@
+"""Helpers shared by tests that are not fixtures: the tiny corpus, free ports, a spy embedder."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from advisor_bot.index.embedding import SentenceEmbedder
+
+REPO = Path(__file__).resolve().parents[1]
+
+INTERVIEW_ESSAY = """---
+title: "Tips for ML Interviews"
+author: Ada Example
+voice: An ML engineer who interviews candidates
+source_url: https://example.org/interviews
+date: 2024-05-01
+kind: blog
+tags: [interviews, careers]
+---
+
+# Tips for ML Interviews
+
+Interviews for research roles still test coding.
+
+## Coding
+
+Practice LeetCode problems every week. Implement logistic regression from scratch in NumPy.
+
+## Projects
+
+Prepare to explain one personal project in depth, such as a reinforcement learning agent for Mario.
+Interviewers ask what you built, what failed and what you learned.
+
+<figure style="text-align: center;">
+  <img src="../images/robot.jpg" alt="A robot">
+  <figcaption>Figure 1: The robot from my first project</figcaption>
+</figure>
+"""
+
+MOJIBAKE_ESSAY = """---
+title: "\u00f0\u0178\u2019\u00a1 TIL: Reading Papers Fast"
+kind: post
+---
+
+## How to read
+
+Read the title and abstract first, then the figures, then the conclusion.
+Only go deep into the math when you implement the paper.
+"""
+
+PHD_ESSAY = """Choosing a PhD supervisor matters more than choosing a famous lab.
+A busy supervisor in a competitive lab may give you little mentoring.
+Pick someone who will also be a mentor, and think about what you get from the collaboration.
+"""
+
+RESOURCES = """resources:
+  - name: LeetCode
+    url: https://leetcode.com/
+    kind: site
+    topics: [coding interviews]
+    level: all
+    why: Practice problems for coding interviews.
+    cited_in: [interviews]
+  - name: Sutton and Barto
+    url: https://example.org/rl-book
+    kind: book
+    topics: [reinforcement learning]
+    level: beginner
+    why: The standard introduction to reinforcement learning.
+    cited_in: [interviews]
+"""
+
+
+def write_tiny_corpus(root: Path) -> Path:
+    """Three essays (one with mojibake, one plain text) and two resources under root/corpus."""
+    essays = root / "corpus" / "essays"
+    essays.mkdir(parents=True)
+    (essays / "interviews.md").write_text(INTERVIEW_ESSAY, encoding="utf-8")
+    (essays / "reading-papers.md").write_text(MOJIBAKE_ESSAY, encoding="utf-8")
+    (essays / "phd-supervisor.txt").write_text(PHD_ESSAY, encoding="utf-8")
+    (root / "corpus" / "resources.yaml").write_text(RESOURCES, encoding="utf-8")
+    return root / "corpus"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for servers a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class CountingEmbedder:
+    """A spy around the real embedder: same vectors, plus the texts it was asked to embed."""
+
+    def __init__(self, inner: SentenceEmbedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.queries: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode(self, texts: Any, *, show_progress: bool = False) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.encode(texts, show_progress=show_progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        self.queries.append(text)
+        return self.inner.encode_query(text)
