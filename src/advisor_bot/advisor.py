@@ -9,22 +9,22 @@ object the UI, the CLI, the HTTP API and Python users talk to.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .answer.pipeline import AnswerPipeline, AnswerStream
 from .answer.retrieval import Searcher
-from .corpus.ingest import AddReport, Upload, add_uploads
+from .corpus.ingest import AddReport, Upload, add_uploads, remove_added
 from .corpus.loading import CorpusLoad, load_corpus
-from .errors import IndexMissingError, InvalidQuestionError
+from .errors import AdvisorError, IndexMissingError, InvalidQuestionError
 from .generators import GeneratorRegistry
 from .index.embedding import Embedder, SentenceEmbedder
 from .index.live import LiveIndex
 from .index.store import BuildReport, IndexStatus, IndexStore, LoadedIndex
 from .records import Answer, Message, Passage
 from .settings import Settings
+from .text.normalize import clean_input, has_words
 
 log = logging.getLogger("advisor_bot")
 
@@ -98,6 +98,7 @@ class Advisor:
         progress: bool = False,
         lock_timeout: float = 0.0,
         on_stage: Callable[[str], None] | None = None,
+        locked: bool = False,
     ) -> BuildReport:
         """Sync the index with corpus/: embed new chunks, drop deleted ones, publish atomically."""
         loaded = self.load_corpus()
@@ -108,6 +109,7 @@ class Advisor:
             progress=progress,
             lock_timeout=lock_timeout,
             on_stage=on_stage,
+            locked=locked,
         )
         report.problems = list(loaded.problems)
         return report
@@ -134,11 +136,32 @@ class Advisor:
         """Copy essays (paths, or `Upload`s of bytes/text with optional title, author, url) into
         corpus/essays/ as markdown with front matter, then refresh the index. `meta` gives the
         details (title, author, source_url, kind) of essays passed as paths. Refused files are
-        listed in the report with the reason; nothing already in the corpus is touched."""
-        report = add_uploads(items, self.settings.corpus_path, max_bytes=self.settings.corpus.max_file_bytes, meta=meta)
-        if reindex and report.added:
-            report.build = self.refresh(progress=progress, lock_timeout=lock_timeout, on_stage=on_stage)
+        listed in the report with the reason; nothing already in the corpus is touched.
+
+        An add is one transaction: the index write lock is taken before any essay is written
+        (another writer means nothing is written), and if the index build then fails (disk
+        full, permissions), the essays it wrote are taken back, so the corpus is as it was."""
+        limit = self.settings.corpus.max_file_bytes
+        if not reindex:
+            return add_uploads(items, self.settings.corpus_path, max_bytes=limit, meta=meta, indexed=self._indexed)
+        with self.store.writer(timeout=lock_timeout):
+            report = add_uploads(items, self.settings.corpus_path, max_bytes=limit, meta=meta, indexed=self._indexed)
+            if report.added:
+                try:
+                    report.build = self.build_index(progress=progress, on_stage=on_stage, locked=True)
+                except BaseException:
+                    remove_added(report)
+                    raise
+        if report.build is not None:
+            self.index  # noqa: B018 - serve the new version from the next question on
         return report
+
+    def _indexed(self, doc_id: str) -> bool:
+        """Whether an essay is in the published index (for the hint on a duplicate add)."""
+        try:
+            return doc_id in self.store.read_manifest().get("documents", {})
+        except AdvisorError:
+            return False
 
     def status(self, *, check_corpus: bool = True) -> IndexStatus:
         documents = self.load_corpus().documents if check_corpus else None
@@ -193,24 +216,12 @@ class Advisor:
         return [name for name, missing in self.generator_availability().items() if not missing]
 
 
-_INVISIBLE = {"Cf", "Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
-
-
-def clean_input(text: str) -> str:
-    """Text from outside made safe to process: lone surrogates replaced, NUL and other control
-    characters dropped, line and paragraph separators made newlines, Unicode NFC."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return unicodedata.normalize("NFC", text)
-
-
 def validate_question(question: Any, max_chars: int) -> str:
     """The question cleaned and stripped, or InvalidQuestionError saying how to fix it."""
     if not isinstance(question, str):
         raise InvalidQuestionError(f"The question must be text, not {type(question).__name__}.")
     cleaned = clean_input(question).strip()
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in cleaned):
+    if not has_words(cleaned):
         raise InvalidQuestionError(
             "The question is empty. Type a question, for example: how do I prepare for an ML interview?"
         )

@@ -17,10 +17,11 @@ import click
 
 from .errors import AdvisorError, SettingsError, UnknownGeneratorError
 from .settings import Settings, parse_assignments
+from .text.normalize import decode_bytes
 
 if TYPE_CHECKING:
     from .index.store import IndexStatus
-    from .records import Answer
+    from .records import Answer, Message
 
 log = logging.getLogger("advisor_bot")
 USAGE_ERRORS = (SettingsError, UnknownGeneratorError)
@@ -94,7 +95,7 @@ def main(ctx: click.Context, root: Path | None, sets: tuple[str, ...], verbose: 
     _setup_logging(verbose)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # printed below, once, as plain lines
-        ctx.obj = _run(lambda: Settings.load(root, overrides_from="--set", **parse_assignments(sets)))
+        ctx.obj = _run(lambda: Settings.load(root, overrides=parse_assignments(sets), overrides_from="--set"))
     for message in ctx.obj.deprecations:
         click.echo(f"warning: {message}", err=True)
 
@@ -189,10 +190,13 @@ def _print_status(status: IndexStatus) -> None:
     from rich.table import Table
 
     if status.version is None:
-        click.echo(
-            f"No index in {status.path} yet. Run `advisor-bot index` to build it "
-            f"({len(status.added)} documents waiting)."
-        )
+        if status.error:
+            click.echo(f"PROBLEM: {status.error}")
+        else:
+            click.echo(
+                f"No index in {status.path} yet. Run `advisor-bot index` to build it "
+                f"({len(status.added)} documents waiting)."
+            )
         return
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -214,7 +218,7 @@ def _print_status(status: IndexStatus) -> None:
         if items
     ]
     if status.settings_changed:
-        rows.append(("settings changed", f"{', '.join(status.settings_changed)} (run `advisor-bot index --rebuild`)"))
+        rows.append(("settings changed", f"{', '.join(status.settings_changed)} (run `advisor-bot index`)"))
     for key, value in rows:
         table.add_row(f"{key}:", str(value))
     console = Console(soft_wrap=True, highlight=False)
@@ -241,7 +245,7 @@ def ask(
 ) -> None:
     """Answer QUESTION with cited passages (reads standard input when QUESTION is -)."""
     if question == "-":
-        question = sys.stdin.read()
+        question = decode_bytes(sys.stdin.buffer.read())  # invalid UTF-8 is replaced, not fatal
     if question is None:
         _fail('give a question, e.g. advisor-bot ask "how do I prepare for an ML interview?"', 2)
 
@@ -281,7 +285,7 @@ def _print_sources(answer: Answer) -> None:
             click.echo(f"  [{c.n}] {where}" + (f"\n      {c.url}" if c.url else ""))
 
 
-def _read_history(fh: Any) -> list[dict[str, str]]:
+def _read_history(fh: Any) -> list[Message]:
     if fh is None:
         return []
     try:

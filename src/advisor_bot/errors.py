@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
-REBUILD_HINT = "Run `advisor-bot index --rebuild` to build a fresh index."
+REBUILD_HINT = "Run `advisor-bot index` to build a fresh version of the index."
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in a few words a user acts on: "no space left on device", "read-only file system"."""
+    import errno
+
+    known = {
+        errno.ENOSPC: "no space left on device",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EROFS: "read-only file system",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+    }
+    return known.get(exc.errno or 0) or exc.strerror or str(exc)[:200]
+
+
+def write_failure(where: object, exc: OSError) -> str:
+    """The one-line message for a write that failed in a folder of ours."""
+    import errno
+
+    hint = (
+        "Free some disk space"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        else ("Make the folder writable (or point the setting at a writable one)")
+    )
+    return f"Could not write in {where} ({os_reason(exc)}). {hint} and run the command again."
 
 
 class AdvisorError(Exception):

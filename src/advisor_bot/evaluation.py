@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .records import Answer
+from .records import Answer, Message
 from .text.markers import MARKER, markers, strip_markers
 from .text.sentences import is_whole_statement
 from .text.words import stems, stopwords
@@ -50,7 +50,7 @@ class Question:
     type: str
     gold: tuple[str, ...] = ()
     must_mention: tuple[str, ...] = ()
-    history: tuple[dict[str, str], ...] = ()
+    history: tuple[Message, ...] = ()
     difficulty: str = ""
     expected_behavior: str = ""
 

@@ -283,11 +283,12 @@ class Settings(BaseModel):
         root: Path | str | None = None,
         *,
         env: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
         overrides_from: str = "keyword",
-        **overrides: Any,
+        **keywords: Any,
     ) -> Settings:
         """Defaults, then advisor-bot.toml in the root, then ADVISOR_BOT_* variables, then overrides
-        (dotted keys like `retrieval.top_k`, or sections as dicts)."""
+        (`overrides` and keyword arguments: dotted keys like `retrieval.top_k`, or sections as dicts)."""
         env = os.environ if env is None else env
         base = Path(root) if root is not None else find_root(env)
         deprecations: list[str] = []
@@ -296,7 +297,7 @@ class Settings(BaseModel):
         if config.is_file():
             layers.append((CONFIG_NAME, _nest(_read_toml(config), CONFIG_NAME, deprecations)))
         layers.append(("environment", _from_env(env, deprecations)))
-        given = {k: v for k, v in overrides.items() if v is not None}
+        given = {k: v for k, v in {**(overrides or {}), **keywords}.items() if v is not None}
         layers.append((overrides_from, _nest(given, overrides_from, deprecations)))
         for message in deprecations:
             warnings.warn(message, FutureWarning, stacklevel=2)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -208,7 +208,7 @@ class AnswerStream:
 
     def _extractive(
         self, query: Query, evidence: Evidence, checker: CitationFilter, quotes: dict[int, list[Unit]]
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, str]:
         pieces: list[str] = []
         for point in evidence.points:
             quotes.setdefault(point.passage, []).extend(point.units)
@@ -219,7 +219,7 @@ class AnswerStream:
 
     def _llm(
         self, name: str, query: Query, evidence: Evidence, checker: CitationFilter, grounder: Grounder
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, str]:
         """The LLM's text, released sentence by sentence once grounded; on failure or timeout
         it stops and sets the notice."""
         settings = self.pipeline.settings

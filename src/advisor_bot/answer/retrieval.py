@@ -189,14 +189,14 @@ class Retriever:
         out: list[Passage] = []
         for rank, row in enumerate(order[:k], start=1):
             i = where[row]
-            scores = {"dense": float(dense[i]), "chunk": float(chunk_cos[i]), "unit": float(unit_cos[i])}
+            parts = {"dense": float(dense[i]), "chunk": float(chunk_cos[i]), "unit": float(unit_cos[i])}
             if row in bm25_scores:
-                scores["bm25"] = bm25_scores[row]
+                parts["bm25"] = bm25_scores[row]
             if mode == "hybrid":
-                scores["rrf"] = fused[row]
+                parts["rrf"] = fused[row]
             if row in rerank_scores:
-                scores["rerank"] = rerank_scores[row]
-            out.append(self._passage(row, rerank_scores.get(row, fused[row]), rank, scores))
+                parts["rerank"] = rerank_scores[row]
+            out.append(self._passage(row, rerank_scores.get(row, fused[row]), rank, parts))
         return out
 
     def _dense_scores(self, qvec: np.ndarray, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,11 @@
 
 Everything offered is checked before anything is written: a refused file is reported by
 name and never touches the corpus, so nothing already indexed can be lost. Files are written
-under a fresh, sanitised name (never the uploader's path) and atomically (temp file + rename).
+under a fresh, sanitised name (never the uploader's path) and atomically (temp file + rename),
+readable like the rest of the corpus (0644 under the usual umask). The duplicate check and the
+write happen under one corpus lock, so the same essay added twice at once yields one file.
+Links are refused (an essay is a file, not a pointer to /etc/passwd), HTML is checked for
+nesting depth before it is parsed, and front matter is read by `frontmatter_safe`.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import filelock
+
 from ..errors import DocumentError, UploadError
+from ..text.normalize import clean_input
+from . import frontmatter_safe
 from .loading import ESSAYS_DIR, KINDS, Problem, clean_text, decode_text, first_heading, slugify
 
 if TYPE_CHECKING:
@@ -43,6 +51,8 @@ _DROP_TAGS = (
     "head",
 )
 _UNSAFE_NAME = re.compile(r"[/\\\x00]|^\.|\.\.")
+MAX_HTML_DEPTH = 200  # deeper nesting is not an essay, and would exhaust the parser's recursion
+ADD_LOCK = ".add.lock"
 
 
 @dataclass
@@ -63,6 +73,8 @@ class Upload:
         """A local file; its folder does not matter, only its name and content."""
         p = Path(path)
         try:
+            if p.is_symlink():
+                raise UploadError(f"{path}: is a symbolic link; add the file it points to, if you mean to")
             if p.is_dir():
                 raise UploadError(f"{path}: is a folder; pass the essay files inside it")
             return cls(name=p.name, data=p.read_bytes(), **meta)
@@ -134,11 +146,8 @@ def html_to_markdown(html: str) -> tuple[str, dict[str, str]]:
 
 def prepare(upload: Upload, *, max_bytes: int) -> tuple[dict[str, Any], str]:
     """Front matter and markdown body for an upload, or UploadError saying why it is refused."""
-    import frontmatter
-    import yaml
-
     suffix = check_upload_name(upload.name)
-    raw = upload.data.encode("utf-8") if isinstance(upload.data, str) else bytes(upload.data)
+    raw = clean_input(upload.data).encode("utf-8") if isinstance(upload.data, str) else bytes(upload.data)
     if len(raw) > max_bytes:
         raise UploadError(
             f"{upload.name}: is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
@@ -149,19 +158,25 @@ def prepare(upload: Upload, *, max_bytes: int) -> tuple[dict[str, Any], str]:
     except DocumentError as exc:
         raise UploadError(str(exc)) from None
     meta: dict[str, Any] = {}
+    text = clean_input(text)
     if suffix in HTML_SUFFIXES:
-        body, found = html_to_markdown(text)
+        depth = html_depth(text)
+        if depth > MAX_HTML_DEPTH:
+            raise UploadError(
+                f"{upload.name}: its HTML is nested {depth} levels deep (at most {MAX_HTML_DEPTH}); "
+                "save the page as plain text or markdown instead"
+            )
+        try:
+            body, found = html_to_markdown(text)
+        except RecursionError:
+            raise UploadError(f"{upload.name}: its HTML is nested too deeply to convert; save it as markdown") from None
         meta.update(found)
     elif suffix in (".md", ".markdown"):
         try:
-            post = frontmatter.loads(text)
-        except yaml.YAMLError:
-            raise UploadError(
-                f"{upload.name}: its front matter is not valid YAML; fix the header between "
-                "the '---' lines or remove it"
-            ) from None
-        meta.update(post.metadata if isinstance(post.metadata, dict) else {})
-        body = post.content
+            found_meta, body = frontmatter_safe.parse(text)
+        except frontmatter_safe.FrontMatterError as exc:
+            raise UploadError(f"{upload.name}: {exc}") from None
+        meta.update(found_meta)
     else:
         body = text
     body = clean_text(body).strip()
@@ -187,8 +202,40 @@ def prepare(upload: Upload, *, max_bytes: int) -> tuple[dict[str, Any], str]:
     if kind not in KINDS:
         raise UploadError(f"{upload.name}: kind {kind!r} is not one of {', '.join(KINDS)}")
     meta["kind"] = kind
-    meta.setdefault("added", dt.date.today())
+    try:
+        date = frontmatter_safe.check_date(meta.get("date"))
+    except frontmatter_safe.FrontMatterError as exc:
+        raise UploadError(f"{upload.name}: {exc}") from None
+    if date:
+        meta["date"] = date
+    meta.setdefault("added", dt.date.today().isoformat())
     return meta, body + "\n"
+
+
+def html_depth(html: str) -> int:
+    """How deeply the tags of an HTML text nest, counted without recursion."""
+    from html.parser import HTMLParser
+
+    void = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    class Depth(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.depth = self.deepest = 0
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag not in void:
+                self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag not in void:
+                self.depth = max(self.depth - 1, 0)
+
+    parser = Depth()
+    parser.feed(html)
+    parser.close()
+    return parser.deepest
 
 
 def body_key(text: str) -> str:
@@ -198,51 +245,100 @@ def body_key(text: str) -> str:
 
 def existing_keys(essays_dir: Path) -> dict[str, str]:
     """body_key -> file name for every readable essay already in the corpus."""
-    import frontmatter
-
     keys: dict[str, str] = {}
     if not essays_dir.is_dir():
         return keys
     for p in sorted(essays_dir.rglob("*")):
-        if not p.is_file() or p.name.startswith("."):
+        if p.is_symlink() or not p.is_file() or p.name.startswith("."):
             continue
         try:
-            content = frontmatter.loads(p.read_text(encoding="utf-8", errors="replace")).content
-        except Exception:
+            _, content = frontmatter_safe.parse(p.read_text(encoding="utf-8", errors="replace"))
+        except (frontmatter_safe.FrontMatterError, OSError):
             continue
         keys.setdefault(body_key(clean_text(content).strip()), p.name)
     return keys
 
 
 def add_uploads(
-    uploads: Iterable[Upload | str | Path], corpus_dir: Path, *, max_bytes: int, meta: Mapping[str, Any] | None = None
+    uploads: Iterable[Upload | str | Path],
+    corpus_dir: Path,
+    *,
+    max_bytes: int,
+    meta: Mapping[str, Any] | None = None,
+    indexed: Callable[[str], bool] | None = None,
 ) -> AddReport:
     """Check every upload, then write those that pass into corpus/essays/ as markdown.
-    `meta` (title, author, source_url, ...) describes the essays given as paths."""
-    import frontmatter
-
+    `meta` (title, author, source_url, ...) describes the essays given as paths; `indexed`
+    tells whether an essay already in the corpus is in the index (for the hint on a retry)."""
     essays = Path(corpus_dir) / ESSAYS_DIR
-    essays.mkdir(parents=True, exist_ok=True)
     report = AddReport()
-    known = existing_keys(essays)
+    prepared: list[tuple[str, dict[str, Any], str]] = []
     for item in uploads:
         source = str(item) if not isinstance(item, Upload) else item.name
         try:
             upload = item if isinstance(item, Upload) else Upload.from_path(item, **(meta or {}))
             front, body = prepare(upload, max_bytes=max_bytes)
+        except UploadError as exc:
+            report.refused.append(Problem(source, _reason(exc, source)))
+            continue
+        prepared.append((source, front, body))
+    if not prepared:
+        return report
+    try:
+        essays.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(essays / ADD_LOCK), timeout=30)
+        lock.acquire()
+    except (OSError, filelock.Timeout) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        report.refused += [
+            Problem(s, f"cannot write into {essays} ({why}); check the folder's permissions and space")
+            for s, _, _ in prepared
+        ]
+        return report
+    try:
+        known = existing_keys(essays)  # read under the lock: a concurrent add of the same text sees this one's file
+        for source, front, body in prepared:
             key = body_key(body)
             if key in known:
-                raise UploadError(f"{source}: has the same text as {known[key]} already in the corpus; skipped")
-            target = _free_name(essays, slugify(front["title"]))
-            post = frontmatter.Post(body, **front)
-            _write_atomic(target, frontmatter.dumps(post, sort_keys=False) + "\n")
-        except UploadError as exc:
-            reason = str(exc).removeprefix(f"{source}: ").removeprefix(f"{Path(source).name}: ")
-            report.refused.append(Problem(source, reason))
-            continue
-        known[key] = target.name
-        report.added.append(Added(source=source, path=target, doc_id=target.stem, title=str(front["title"])))
+                where = known[key]
+                pending = (
+                    ""
+                    if indexed is None or indexed(Path(where).stem)
+                    else (" but not indexed yet: run `advisor-bot index` (or the UI's Index now) to index it")
+                )
+                report.refused.append(Problem(source, f"has the same text as {where} already in the corpus{pending}"))
+                continue
+            try:
+                target = _free_name(essays, slugify(front["title"]))
+                _write_atomic(target, frontmatter_safe.dumps(body, front))
+            except UploadError as exc:
+                report.refused.append(Problem(source, _reason(exc, source)))
+                continue
+            except OSError as exc:
+                report.refused.append(
+                    Problem(
+                        source,
+                        f"cannot be written into {essays} ({exc.strerror or exc}); "
+                        "free some space or fix the folder's permissions",
+                    )
+                )
+                continue
+            known[key] = target.name
+            report.added.append(Added(source=source, path=target, doc_id=target.stem, title=str(front["title"])))
+    finally:
+        lock.release()
     return report
+
+
+def remove_added(report: AddReport) -> None:
+    """Take back the essays an add wrote (its index build failed): the corpus is as it was."""
+    for added in report.added:
+        added.path.unlink(missing_ok=True)
+    report.added = []
+
+
+def _reason(exc: Exception, source: str) -> str:
+    return str(exc).removeprefix(f"{source}: ").removeprefix(f"{Path(source).name}: ")
 
 
 def _fallback_title(name: str) -> str:
@@ -261,6 +357,9 @@ def _free_name(folder: Path, slug: str) -> Path:
 def _write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".add-", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # like any file the user writes (mkstemp makes 0600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

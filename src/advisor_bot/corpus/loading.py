@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ..errors import CorpusError, DocumentError
 from ..records import Document
+from . import frontmatter_safe
 
 ESSAY_SUFFIXES = (".md", ".markdown", ".txt")
 RESOURCES_FILE = "resources.yaml"
@@ -60,9 +63,12 @@ def load_corpus(corpus_dir: Path, *, max_file_bytes: int = 2_000_000) -> CorpusL
         rel = path.relative_to(corpus_dir).as_posix()
         if path.name.startswith("."):
             continue
+        if path.is_symlink():
+            result.problems.append(
+                Problem(rel, "is a symbolic link; links are not followed (copy the essay in with `advisor-bot add`)")
+            )
+            continue
         if not path.is_file():
-            if path.is_symlink():
-                result.problems.append(Problem(rel, "cannot be read (a link to a file that does not exist)"))
             continue
         if path.suffix.lower() not in ESSAY_SUFFIXES:
             result.problems.append(
@@ -175,21 +181,14 @@ def _figure_caption(html: str) -> str:
 
 def load_essay(path: Path, *, doc_id: str, rel_path: str | None = None, max_file_bytes: int = 2_000_000) -> Document:
     """Read one essay file into a Document, or raise DocumentError saying why it can't be."""
-    import frontmatter
-    import yaml
-
     rel = rel_path or str(path)
     raw_text, digest = read_text_file(path, max_file_bytes=max_file_bytes)
     try:
-        post = frontmatter.loads(raw_text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" near line {mark.line + 2}" if mark is not None else ""
-        raise DocumentError(
-            rel, f"front matter is not valid YAML{where}; fix the header between the '---' lines"
-        ) from exc
-    meta: dict[str, Any] = post.metadata if isinstance(post.metadata, dict) else {}
-    body = clean_text(post.content)
+        meta, content = frontmatter_safe.parse(raw_text)
+        date = frontmatter_safe.check_date(meta.get("date"))
+    except frontmatter_safe.FrontMatterError as exc:
+        raise DocumentError(rel, str(exc)) from exc
+    body = clean_text(content)
     if not body.strip():
         raise DocumentError(rel, "has front matter but no text; add the essay below the header")
     title = _meta_str(meta.get("title")) or first_heading(body) or _title_from_name(path.stem)
@@ -203,7 +202,7 @@ def load_essay(path: Path, *, doc_id: str, rel_path: str | None = None, max_file
         kind=kind,
         author=_meta_str(meta.get("author")),
         source_url=_meta_str(meta.get("source_url") or meta.get("url")),
-        date=_meta_str(meta.get("date")),
+        date=date,
         tags=tuple(_meta_list(meta.get("tags"))),
         voice=_meta_str(meta.get("voice")),
     )
@@ -213,15 +212,17 @@ def load_resources(
     path: Path, *, essay_titles: dict[str, str] | None = None, max_file_bytes: int = 2_000_000
 ) -> tuple[list[Document], list[Problem]]:
     """Each entry of resources.yaml becomes a small Document, cited like an essay."""
-    import yaml
-
     essay_titles = essay_titles or {}
     name = path.name
     try:
         text, _ = read_text_file(path, max_file_bytes=max_file_bytes)
-        data = yaml.safe_load(text)
+        data = frontmatter_safe.load_yaml(text)
     except DocumentError as exc:
         return [], [Problem(name, exc.reason)]
+    except frontmatter_safe.FrontMatterError as exc:
+        return [], [
+            Problem(name, f"{str(exc).replace('front matter', 'the file')}; fix it and re-run `advisor-bot index`")
+        ]
     except yaml.YAMLError as exc:
         return [], [
             Problem(name, f"is not valid YAML ({str(exc).splitlines()[0]}); fix it and re-run `advisor-bot index`")

@@ -60,13 +60,10 @@ class OpenAICompatGenerator(BaseGenerator):
         return (os.environ.get(name) or None) if name else None
 
     def _client(self) -> Any:
-        import httpx
-        from openai import OpenAI
+        from openai import OpenAI, Timeout
 
         o = self.options
-        timeout = httpx.Timeout(
-            connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
-        )
+        timeout = Timeout(connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout)
         # servers without auth still get a syntactically valid header
         return OpenAI(
             base_url=self.base_url, api_key=self._key() or "no-key", timeout=timeout, max_retries=o.max_retries

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 PARAMS_FILE = "advisor_bm25.json"
 
 
-def _bm25s():  # -> module
+def _bm25s() -> Any:  # the bm25s module
     """bm25s sets its logger to DEBUG on import; keep its chatter out of our console."""
     import bm25s
 
@@ -27,7 +27,7 @@ def _bm25s():  # -> module
     return bm25s
 
 
-def _tokenizer():  # -> bm25s.tokenization.Tokenizer
+def _tokenizer() -> Any:  # a bm25s.tokenization.Tokenizer
     """bm25s' tokenizer with the text toolkit's word pattern, stop words and stemmer."""
     bm25s = _bm25s()
     return bm25s.tokenization.Tokenizer(splitter=WORD.pattern, stemmer=stem_word, stopwords=sorted(stopwords()))

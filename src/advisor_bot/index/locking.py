@@ -14,37 +14,47 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import IndexLockedError
+import filelock
+
+from ..errors import IndexLockedError, IndexWriteError, write_failure
 
 LOCK_NAME = ".write.lock"
 OWNER_NAME = ".write.lock.owner"
 
 
 class WriteLock:
-    """`with WriteLock(index_dir): ...` builds or prunes; a second writer gets IndexLockedError."""
+    """`with WriteLock(index_dir): ...` builds or prunes; a second writer gets IndexLockedError.
+
+    Nothing is leaked on any error: a folder that cannot be written is an IndexWriteError before
+    the lock is taken, and the owner note (for the "who holds it" message) is best-effort, so a
+    full disk cannot leave the lock held."""
 
     def __init__(self, index_dir: Path, *, timeout: float = 0.0) -> None:
-        import filelock
-
         self.index_dir = Path(index_dir)
         self.timeout = timeout
-        self.index_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexWriteError(write_failure(self.index_dir, exc)) from None
         self._lock = filelock.FileLock(str(self.index_dir / LOCK_NAME), timeout=timeout, thread_local=False)
 
     def __enter__(self) -> WriteLock:
-        import filelock
-
         try:
             self._lock.acquire(timeout=self.timeout)
         except filelock.Timeout:
             raise IndexLockedError(self._held_message()) from None
+        except OSError as exc:
+            raise IndexWriteError(write_failure(self.index_dir, exc)) from None
         owner = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200] if sys.argv else "python",
             "since": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime()),
         }
-        (self.index_dir / OWNER_NAME).write_text(json.dumps(owner))
+        try:
+            (self.index_dir / OWNER_NAME).write_text(json.dumps(owner))
+        except OSError:
+            (self.index_dir / OWNER_NAME).unlink(missing_ok=True)  # informational only: never hold the lock for it
         return self
 
     def __exit__(
@@ -52,6 +62,8 @@ class WriteLock:
     ) -> None:
         try:
             (self.index_dir / OWNER_NAME).unlink(missing_ok=True)
+        except OSError:
+            pass
         finally:
             self._lock.release()
 

@@ -18,10 +18,12 @@ leaves the previous version serving. Only chunks with new ids are embedded.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -31,7 +33,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
+import numpy as np
+
+from ..errors import (
+    REBUILD_HINT,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+    os_reason,
+)
 from ..records import Chunk, Document, Unit, UnitKind
 from ..settings import ChunkingSettings, IndexSettings
 from ..text.sentences import SPLITTER_VERSION
@@ -41,8 +52,6 @@ from .chunking import chunk_document, embedding_text
 from .locking import WriteLock
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .embedding import Embedder
 
 # 2: sentence-unit vectors beside the chunk vectors; 3: units (whole sentences) stored with their chunks
@@ -56,6 +65,8 @@ UNIT_VECTORS = "units.faiss"
 UNIT_TABLE = "units.npy"
 BM25_DIR = "bm25"
 TMP_PREFIX = ".tmp-"
+VERSION_NAME = re.compile(r"v\d{8}T\d{12}-[0-9a-f]{6}")
+MAX_POINTER_BYTES = 256
 # What `build` reports through on_stage, in this order (the UI turns it into a progress bar).
 BUILD_STAGES = ("chunking", "embedding", "indexing", "writing", "pruning")
 
@@ -146,7 +157,7 @@ class LoadedIndex:
         """The stored vectors of a chunk's units, in the order of chunk.units: whoever scores
         these sentences (the extractive answer, grounding) need not embed them again."""
         ids = self.units_of(row)
-        return vector_ops.rows(self.unit_index, list(ids))
+        return vector_ops.rows(self.unit_index, np.arange(ids.start, ids.stop))
 
     @property
     def model(self) -> str:
@@ -173,14 +184,33 @@ class IndexStore:
     # ---------- reading ----------
 
     def current_version(self) -> str | None:
-        """The live version's name, or None before the first build. Cheap: one small read."""
-        try:
-            name = (self.path / CURRENT).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        """The live version's name, or None before the first build. Cheap: one small read.
+
+        CURRENT must be a small file holding a bare version name of this folder; anything else
+        (a folder, a link, binary garbage, a path like /etc) is reported, never followed, and
+        the next `advisor-bot index` replaces it."""
+        pointer = self.path / CURRENT
+        if not os.path.lexists(pointer):
             return None
+        problem = None
+        try:
+            if pointer.is_symlink() or not pointer.is_file():
+                problem = "is not a plain file"
+            elif pointer.stat().st_size > MAX_POINTER_BYTES:
+                problem = f"is over {MAX_POINTER_BYTES} bytes"
+            else:
+                name = pointer.read_bytes().decode("ascii").strip()
+                if not name:
+                    return None
+                if not VERSION_NAME.fullmatch(name):
+                    problem = f"holds {name[:60]!r}, not a version name"
+                else:
+                    return name
+        except UnicodeDecodeError:
+            problem = "holds bytes that are not a version name"
         except OSError as exc:
-            raise IndexCorruptError(f"Cannot read {self.path / CURRENT} ({exc}). {REBUILD_HINT}") from exc
-        return name or None
+            problem = f"cannot be read ({os_reason(exc)})"
+        raise IndexCorruptError(f"{pointer} {problem}. Run `advisor-bot index` to repair it.")
 
     def versions(self) -> list[str]:
         if not self.path.is_dir():
@@ -211,7 +241,6 @@ class IndexStore:
 
     def open(self, *, model_name: str | None = None) -> LoadedIndex:
         """The current version, checked against the expected model and its checksums."""
-        import numpy as np
 
         version = self.current_version()
         manifest = self.read_manifest(version)
@@ -280,18 +309,20 @@ class IndexStore:
         progress: bool = False,
         lock_timeout: float = 0.0,
         on_stage: Callable[[str], None] | None = None,
+        locked: bool = False,
     ) -> BuildReport:
-        """Bring the index in line with `documents`, embedding only new chunks, then publish."""
+        """Bring the index in line with `documents`, embedding only new chunks, then publish.
+        `locked`: the caller already holds the write lock (`writer()`), as `add` does."""
         started = time.perf_counter()
         stage = on_stage or (lambda _msg: None)
-        with WriteLock(self.path, timeout=lock_timeout):
+        with contextlib.nullcontext() if locked else WriteLock(self.path, timeout=lock_timeout):
             self._remove_debris()
             stage("chunking")
             chunks, docs = self._chunk_all(documents)
             try:
                 previous = None if rebuild else self.open(model_name=embedder.name)
             except (IndexMissingError, IndexMismatchError, IndexCorruptError):
-                previous = None
+                previous = None  # rebuilt from scratch; a broken CURRENT is replaced on publishing
             old_docs = {} if previous is None else previous.manifest.get("documents", {})
             added = sorted(d for d in docs if d not in old_docs)
             deleted = sorted(d for d in old_docs if d not in docs)
@@ -304,6 +335,7 @@ class IndexStore:
                 and previous.manifest.get("settings") == settings
                 and previous.manifest.get("index_type") == vector_ops.expected_kind(len(chunks), self.settings)
             ):
+                self._prune()  # leftovers of builds that died before publishing go even when nothing changed
                 return BuildReport(
                     version=previous.version,
                     documents=len(docs),
@@ -353,10 +385,14 @@ class IndexStore:
                     version, chunks, list(docs.values()), index, bm25, manifest, started, units=(unit_index, unit_table)
                 )
             except (OSError, RuntimeError) as exc:  # faiss reports write errors as RuntimeError
-                serving = previous.version if previous is not None else self.current_version()
+                serving = previous.version if previous is not None else self._current_or_none()
                 still = f"the previous version {serving} is still serving" if serving else "no index was published"
                 full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc)
-                reason = "no space left on device" if full else (getattr(exc, "strerror", None) or str(exc)[:200])
+                reason = (
+                    "no space left on device"
+                    if full
+                    else (os_reason(exc) if isinstance(exc, OSError) else str(exc)[:200])
+                )
                 hint = "Free some disk space" if full else "Fix the cause"
                 raise IndexWriteError(
                     f"Could not write the new index version in {self.path} ({reason}); {still}. "
@@ -399,7 +435,6 @@ class IndexStore:
         *,
         progress: bool,
     ) -> tuple[np.ndarray, int, int]:
-        import numpy as np
 
         known: dict[str, int] = {}
         old_vectors = None
@@ -434,7 +469,6 @@ class IndexStore:
         A question usually matches one sentence of a long section far better than the
         section as a whole; retrieval scores a chunk by its best unit as well as by itself.
         """
-        import numpy as np
 
         old_rows: dict[str, int] = {}
         old_units = None
@@ -481,7 +515,6 @@ class IndexStore:
         *,
         units: tuple[Any, np.ndarray],
     ) -> None:
-        import numpy as np
 
         tmp = self.path / f"{TMP_PREFIX}{version}"
         tmp.mkdir(parents=True)
@@ -519,11 +552,18 @@ class IndexStore:
                 fh.write(version + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(pointer, self.path / CURRENT)
+            current = self.path / CURRENT
+            if current.is_dir() and not current.is_symlink():
+                shutil.rmtree(current)  # a broken pointer (a folder named CURRENT): replaced, as status said
+            os.replace(pointer, current)
             _fsync_dir(self.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def writer(self, *, timeout: float = 0.0) -> WriteLock:
+        """The write lock, for a caller that writes more than the index in one step (`add`)."""
+        return WriteLock(self.path, timeout=timeout)
 
     def _remove_debris(self) -> None:
         """Half-written folders of builds that crashed; safe to delete while we hold the lock."""
@@ -532,12 +572,19 @@ class IndexStore:
         for p in self.path.iterdir():
             if p.name.startswith(TMP_PREFIX) and p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
-        (self.path / f"{CURRENT}.tmp").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (self.path / f"{CURRENT}.tmp").unlink(missing_ok=True)
+
+    def _current_or_none(self) -> str | None:
+        try:
+            return self.current_version()
+        except IndexCorruptError:
+            return None
 
     def _prune(self) -> None:
         """Keep the live version and the newest older ones, up to keep_versions in all; a
         version newer than the live one can only be left by a build that died before publishing."""
-        current = self.current_version()
+        current = self._current_or_none()
         if current is None:
             return
         older = [v for v in self.versions() if v < current]
@@ -549,7 +596,12 @@ class IndexStore:
 
     def status(self, documents: Sequence[Document] | None = None, *, model_name: str | None = None) -> IndexStatus:
         """What is built, and what in the corpus (if given) is not yet in it."""
-        status = IndexStatus(path=str(self.path), version=self.current_version())
+        try:
+            status = IndexStatus(path=str(self.path), version=self.current_version())
+        except IndexCorruptError as exc:
+            return IndexStatus(
+                path=str(self.path), version=None, error=str(exc), added=sorted(d.doc_id for d in documents or [])
+            )
         if status.version is None:
             status.added = sorted(d.doc_id for d in documents or [])
             return status

@@ -23,6 +23,7 @@ def build_vector_index(vectors: np.ndarray, config: IndexSettings | None = None)
     config = config or IndexSettings()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, d = vectors.shape
+    index: Any
     if n > config.ann_threshold:
         index = faiss.IndexHNSWFlat(d, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = config.hnsw_ef_construction

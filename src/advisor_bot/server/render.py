@@ -91,6 +91,7 @@ _VERBS = frozenset(
         "publish",
     ]
 )
+_FIRST_PERSON = {"your": "my", "yours": "mine", "yourself": "myself"}
 GENERIC_HEADINGS = {
     "introduction",
     "conclusion",
@@ -111,8 +112,10 @@ GENERIC_HEADINGS = {
 
 
 def escape_markdown_html(text: str) -> str:
-    """Answer text is markdown; any HTML inside it (from an essay or a model) is shown as text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Answer text is markdown: any HTML inside it (from an essay or a model) is shown as text,
+    and an image (`![alt](url)`) as a link, so a reader's browser never fetches a URL from it."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("![", "!\\[")
 
 
 @functools.cache
@@ -121,7 +124,8 @@ def _markdown() -> MarkdownIt:
 
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
 
-    def image_as_link(tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def image_as_link(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        # bound to the renderer by add_render_rule, so the renderer comes first
         tok = tokens[idx]
         alt = html.escape(tok.content or "image")
         src = str(tok.attrs.get("src", ""))
@@ -316,6 +320,9 @@ def heading_question(heading: str) -> str | None:
         w if (len(w) > 1 and any(c.isupper() for c in w[1:])) or (w.isupper() and len(w) > 1) else w.lower()
         for w in words
     )
+    # the heading speaks to the reader, the question is the reader's: "Find Your Perspective" ->
+    # "How do I find my perspective?"
+    body = re.sub(r"\b(your|yours|yourself)\b", lambda m: _FIRST_PERSON[m.group(1)], body)
     if words[0].lower() in _VERBS:
         return f"How do I {body}?"
     return None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..corpus.ingest import AddReport, Upload
 from ..errors import AdvisorError, SettingsError, UploadError
+from ..records import Message
 from ..settings import AUTH_PASSWORD_ENV, AUTH_USER_ENV, Settings
 from .feedback import FeedbackLog
 from .render import answer_markdown, escape_markdown_html, export_markdown, sources_html, topic_examples
@@ -94,7 +95,7 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         if not (message or "").strip():
             yield history, "", sources_html(records, show_scores=show_scores), records
             return
-        turns = []
+        turns: list[Message] = []
         for r in records:
             turns += [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["text"]}]
         history = [
@@ -255,9 +256,13 @@ def essay_uploads(
         raise UploadError(
             "title, author and link describe one essay; add several files without them, or one file at a time with them"
         )
-    uploads = [Upload(name=p.name, data=p.read_bytes(), **meta) for p in paths]
+
+    def upload(name: str, data: bytes | str) -> Upload:
+        return Upload(name, data, title=meta["title"], author=meta["author"], source_url=meta["source_url"])
+
+    uploads = [upload(p.name, p.read_bytes()) for p in paths]
     if (pasted or "").strip():
-        uploads.append(Upload(name="pasted.md", data=str(pasted), **meta))
+        uploads.append(upload("pasted.md", str(pasted)))
     return uploads
 
 

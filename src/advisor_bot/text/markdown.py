@@ -63,7 +63,8 @@ class Block:
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    # text_join off: escapes and entities stay separate tokens, so the text around them is found verbatim
+    return MarkdownIt("commonmark", {"html": False}).enable("table").disable("text_join")
 
 
 def parse_blocks(text: str) -> list[Block]:
@@ -110,7 +111,7 @@ def parse_blocks(text: str) -> list[Block]:
             region = _span(tok.map, line_starts, len(text))
             display, runs, links, label_end = _render_inline(tok, text, region)
             if row_span is not None:
-                row_cells.append((display, runs, links))
+                row_cells.append((display, tuple(runs), links))
                 continue
             kind = kind_stack[-1] if kind_stack else "paragraph"
             label = display[:label_end].strip() if label_end else ""
@@ -329,6 +330,16 @@ def _render_inline(
                 cursor = at + len(piece)
             else:
                 emit(piece, None)
+        elif ct == "text_special":
+            # an escape ("\\*") or entity ("&amp;"): its character, placed on the escaped character or the "&"
+            at = content.find(child.markup, cursor) if child.markup else -1
+            if at >= 0 and child.info == "escape":
+                emit(child.content, at + len(child.markup) - len(child.content))
+            else:
+                cursor = at if at >= 0 else cursor
+                emit(child.content, None)
+            if at >= 0:
+                cursor = at + len(child.markup)
         elif ct in ("softbreak", "hardbreak"):
             at = content.find("\n", cursor)
             if at >= 0:

@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 4
+SPLITTER_VERSION = 5
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -93,9 +93,24 @@ _LEANING_PHRASES = (
 )
 
 
+# Sentences addressed to a model, not to a reader ("ignore previous instructions and ..."): an
+# essay carrying them is quoting or attacking, and they are never said as advice.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|your)\s+"
+    r"(?:instructions|prompts?|rules|messages)\b|\bsystem prompt\b|\byou are now\b|\bnew instructions\b|"
+    r"\b(?:reveal|print|repeat)\s+(?:your|the)\s+(?:system\s+)?(?:prompt|instructions)\b",
+    re.IGNORECASE,
+)
+
+
 def classify(text: str) -> UnitKind:
     """Statement, question, lead-in or fragment, by how the sentence starts and ends."""
     t = text.strip()
+    if _INSTRUCTION.search(t):
+        return UnitKind.FRAGMENT
+    if t[:1].islower():
+        # a piece of a sentence (a lowercase bullet, a lazily continued list line), whatever its end
+        return UnitKind.FRAGMENT
     if _QUESTION.search(t):
         return UnitKind.QUESTION
     if _LEAD.search(t):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from typing import Any
 
 # bm25s's own token pattern: runs of two or more word characters
 WORD = re.compile(r"(?u)\b\w\w+\b")
@@ -35,7 +36,7 @@ def content_words(text: str) -> list[str]:
 
 
 @functools.cache
-def _stemmer():  # -> Stemmer.Stemmer
+def _stemmer() -> Any:  # a Stemmer.Stemmer
     import Stemmer
 
     return Stemmer.Stemmer("english")
