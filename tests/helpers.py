@@ -109,6 +109,13 @@ class CountingEmbedder:
     def dimension(self) -> int:
         return self.inner.dimension
 
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+    def prepare_build(self, index_dir: Path) -> None:
+        self.inner.prepare_build(index_dir)
+
     def encode(self, texts: Any, *, show_progress: bool = False) -> np.ndarray:
         self.texts.extend(texts)
         return self.inner.encode(texts, show_progress=show_progress)

@@ -19,7 +19,7 @@ from .corpus.ingest import AddReport, Upload, add_uploads, remove_added
 from .corpus.loading import CorpusLoad, load_corpus
 from .errors import AdvisorError, IndexMissingError, InvalidQuestionError
 from .generators import GeneratorRegistry
-from .index.embedding import Embedder, SentenceEmbedder
+from .index.embedding import Embedder, make_embedder
 from .index.live import LiveIndex
 from .index.store import BuildReport, IndexStatus, IndexStore, LoadedIndex
 from .records import Answer, Message, Passage
@@ -37,9 +37,9 @@ class Advisor:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.load()
         s = self.settings
-        self.embedder: Embedder = embedder or SentenceEmbedder(s.embedding)
+        self.embedder: Embedder = embedder or make_embedder(s.embedding, s.index_path)
         self.store = IndexStore(s.index_path, s.index, s.chunking)
-        self.live = LiveIndex(self.store, self.embedder.name)
+        self.live = LiveIndex(self.store, self.embedder.name, self.embedder.fingerprint)
         self.searcher = Searcher(self.live, self.embedder, s.retrieval, allow_download=s.embedding.allow_download)
         self.generators = GeneratorRegistry(s)
         self.pipeline = AnswerPipeline(self.searcher, self.embedder, self.generators, s.answer, s.retrieval)

@@ -75,6 +75,9 @@ class EmbeddingSettings(Section):
     )
     query_cache_size: int = Field(1024, ge=0, le=1_000_000, description="Question vectors kept (LRU).")
     allow_download: bool = Field(False, description="Fetch a hub model name; off = offline first.")
+    # "auto": the model exported to ONNX in the index folder once a build has made it (no torch on
+    # the question path; bench/compare.py), sentence-transformers before that or for other models.
+    backend: Literal["auto", "onnx", "torch"] = Field("auto", description="Encoder runtime.")
 
 
 class ChunkingSettings(Section):

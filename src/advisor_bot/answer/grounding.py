@@ -31,8 +31,9 @@ _SCAFFOLD = re.compile(
     re.IGNORECASE,
 )
 _HEADER = re.compile(r"^\s*\[\d{1,3}\]\s+[^.!?]*>\s")  # a copied "[1] Title > Section" line
-# a sentence ends at . ! ? (and the markers after it) before blanks, or at a line break
-_BOUNDARY = re.compile(r"(?<=[.!?])((?:\s*\[[^\]\n]{1,20}\])*)[ \t]+(?=\S)|\n+")
+# a sentence ends at . ! ? (and the markers after it) before blanks, or at a line break; never
+# right before a "[" that is, or may still become, its marker ("week. [" while "1]" streams)
+_BOUNDARY = re.compile(r"(?<=[.!?])((?:\s*\[[^\]\n]{1,20}\])*)[ \t]+(?=\S)(?!\[[^\]\n]{0,20}(?:\]|$))|\n+")
 
 
 @dataclass

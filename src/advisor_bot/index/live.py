@@ -17,9 +17,10 @@ log = logging.getLogger("advisor_bot")
 class LiveIndex:
     """Thread-safe holder of the live LoadedIndex of one store."""
 
-    def __init__(self, store: IndexStore, model_name: str) -> None:
+    def __init__(self, store: IndexStore, model_name: str, fingerprint: str = "") -> None:
         self.store = store
         self.model_name = model_name
+        self.fingerprint = fingerprint
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
 
@@ -33,7 +34,7 @@ class LiveIndex:
         with self._lock:
             name = self.store.current_version()
             if self._index is None or (name is not None and name != self._index.version):
-                self._index = self.store.open(model_name=self.model_name)
+                self._index = self.store.open(model_name=self.model_name, fingerprint=self.fingerprint)
                 log.info("opened index %s (%d chunks)", self._index.version, len(self._index))
             return self._index
 

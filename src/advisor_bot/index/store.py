@@ -239,7 +239,7 @@ class IndexStore:
             )
         return manifest
 
-    def open(self, *, model_name: str | None = None) -> LoadedIndex:
+    def open(self, *, model_name: str | None = None, fingerprint: str = "") -> LoadedIndex:
         """The current version, checked against the expected model and its checksums."""
 
         version = self.current_version()
@@ -251,6 +251,12 @@ class IndexStore:
             raise IndexMismatchError(
                 f"The index in {self.path} was built with embedding model {built_with!r}, but the settings "
                 f"ask for {model_name!r}. {REBUILD_HINT}"
+            )
+        built_print = manifest.get("model", {}).get("fingerprint") or ""
+        if fingerprint and built_print and built_print != fingerprint:
+            raise IndexMismatchError(
+                f"The index in {self.path} was built with other weights of {built_with!r} (fingerprint "
+                f"{built_print}, these are {fingerprint}). {REBUILD_HINT}"
             )
         if self.settings.verify_checksums:
             verify_files(folder, manifest.get("files", {}))
@@ -319,8 +325,9 @@ class IndexStore:
             self._remove_debris()
             stage("chunking")
             chunks, docs = self._chunk_all(documents)
+            embedder.prepare_build(self.path)
             try:
-                previous = None if rebuild else self.open(model_name=embedder.name)
+                previous = None if rebuild else self.open(model_name=embedder.name, fingerprint=embedder.fingerprint)
             except (IndexMissingError, IndexMismatchError, IndexCorruptError):
                 previous = None  # rebuilt from scratch; a broken CURRENT is replaced on publishing
             old_docs = {} if previous is None else previous.manifest.get("documents", {})
@@ -373,7 +380,12 @@ class IndexStore:
                 "format_version": FORMAT_VERSION,
                 "version": version,
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "model": {"name": embedder.name, "dimension": int(vectors.shape[1])},
+                "model": {
+                    "name": embedder.name,
+                    "dimension": int(vectors.shape[1]),
+                    "fingerprint": embedder.fingerprint,
+                    "encoder": type(embedder).__name__,
+                },
                 "settings": settings,
                 "index_type": vector_ops.index_kind(index),
                 "counts": {"documents": len(docs), "chunks": len(chunks), "units": len(unit_table)},

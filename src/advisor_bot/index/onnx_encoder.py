@@ -1,0 +1,248 @@
+"""Text -> unit vectors through onnxruntime and the tokenizers library: no torch on the question path.
+
+Importing sentence-transformers (and with it torch and transformers) costs about 5 s of a cold
+`advisor-bot ask`, while encoding a ten-word question with MiniLM is a few milliseconds of
+arithmetic. So the model is exported to ONNX once, at index-build time, into
+index/encoders/<fingerprint>/model.onnx (the fingerprint is a hash of the weights), and
+queries (and, when it is faster, whole builds) run it with onnxruntime: the same tokenizer
+file, the same truncation, mean pooling and normalisation as sentence-transformers, checked to
+agree within 1e-4 cosine by tests/index/test_onnx_encoder.py.
+
+Only models made of a BERT-style Transformer, mean or CLS pooling and an optional Normalize
+(sentence-transformers' modules.json says so) are exported; anything else stays on
+sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from cachetools import LRUCache
+
+from ..errors import ModelLoadError
+from ..settings import EmbeddingSettings
+
+ENCODERS_DIR = "encoders"
+ONNX_FILE = "model.onnx"
+OPSET = 17
+
+
+SAMPLE = 1 << 20  # bytes hashed at each end of a weights file: cheap at every start, unique enough
+
+
+def fingerprint(model_dir: Path) -> str:
+    """A short hash of a model folder's weights, tokenizer and config: equal fingerprints, equal
+    vectors. Weights are sampled (size, first and last MiB) so a cold start does not read 90 MB."""
+    h = hashlib.sha256()
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+        path = model_dir / name
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        h.update(f"{name}:{size}".encode())
+        with open(path, "rb") as fh:
+            if size <= 2 * SAMPLE:
+                h.update(fh.read())
+            else:
+                h.update(fh.read(SAMPLE))
+                fh.seek(size - SAMPLE)
+                h.update(fh.read(SAMPLE))
+    return h.hexdigest()[:16]
+
+
+def pipeline_of(model_dir: Path) -> tuple[str, bool, int] | None:
+    """(pooling, normalize, max_seq_length) when the model can run as ONNX here, else None."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds[:2] != ["Transformer", "Pooling"] or any(
+            k not in ("Transformer", "Pooling", "Normalize") for k in kinds
+        ):
+            return None
+        pooling_dir = model_dir / next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pool = json.loads((pooling_dir / "config.json").read_text())
+        mode = "mean" if pool.get("pooling_mode_mean_tokens") else "cls" if pool.get("pooling_mode_cls_token") else ""
+        if not mode or not (model_dir / "tokenizer.json").is_file():
+            return None
+        max_len = int(json.loads((model_dir / "sentence_bert_config.json").read_text()).get("max_seq_length", 512))
+        return mode, "Normalize" in kinds, max_len
+    except (OSError, ValueError, KeyError, StopIteration):
+        return None
+
+
+def encoder_path(index_dir: Path, model_dir: Path) -> Path:
+    return index_dir / ENCODERS_DIR / fingerprint(model_dir) / ONNX_FILE
+
+
+def export(model_dir: Path, target: Path) -> None:
+    """Write the model's transformer as ONNX (needs torch and transformers, once per model)."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+    model.eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    example = torch.ones((1, 8), dtype=torch.int64)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
+    os.close(fd)
+    try:
+        axes = {0: "batch", 1: "tokens"}
+        with torch.no_grad():
+            torch.onnx.export(
+                Encoder(),
+                (example, example, torch.zeros_like(example)),
+                tmp,
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={
+                    "input_ids": axes,
+                    "attention_mask": axes,
+                    "token_type_ids": axes,
+                    "last_hidden_state": axes,
+                },
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class OnnxEmbedder:
+    """An exported sentence-transformers model behind the Embedder protocol; sessions open on first use."""
+
+    def __init__(self, name: str, model_dir: Path, onnx_path: Path, settings: EmbeddingSettings | None = None) -> None:
+        layout = pipeline_of(model_dir)
+        if layout is None:
+            raise ModelLoadError(f"{model_dir} is not a model this encoder can run; use embedding.backend = 'torch'.")
+        self._name = name
+        self.settings = settings or EmbeddingSettings()
+        self.model_dir = model_dir
+        self.onnx_path = onnx_path
+        self.pooling, self.normalize, self.max_length = layout
+        self.fingerprint = fingerprint(model_dir)
+        self.query_threads = self.settings.query_threads
+        self._cache: LRUCache[str, np.ndarray] | None = (
+            LRUCache(maxsize=self.settings.query_cache_size) if self.settings.query_cache_size else None
+        )
+        self._sessions: dict[int, Any] = {}
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+        self._dimension: int | None = None
+        self.calls = 0
+        self.cache_hits = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self._dimension = int(self.encode(["dimension"]).shape[1])
+        return self._dimension
+
+    def prepare_build(self, index_dir: Path) -> None:
+        """Nothing to prepare: the model is exported already."""
+
+    def _session(self, threads: int) -> Any:
+        with self._lock:
+            if threads not in self._sessions:
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                try:
+                    self._sessions[threads] = ort.InferenceSession(
+                        str(self.onnx_path), options, providers=["CPUExecutionProvider"]
+                    )
+                except Exception as exc:  # onnxruntime raises its own exception types
+                    raise ModelLoadError(
+                        f"Could not load the exported encoder {self.onnx_path}: {exc}. "
+                        "Run `advisor-bot index --rebuild` to export it again."
+                    ) from exc
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+                tok.enable_truncation(max_length=self.max_length)
+                tok.no_padding()
+                self._tokenizer = tok
+            return self._sessions[threads]
+
+    def _run(self, texts: Sequence[str], threads: int) -> np.ndarray:
+        session = self._session(threads)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        types = np.zeros_like(ids)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = e.attention_mask
+            types[row, : len(e.ids)] = e.type_ids
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        if self.normalize:
+            pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return np.ascontiguousarray(pooled, dtype=np.float32)
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text; batches of similar length run together."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        threads = self.settings.threads or os.cpu_count() or 1
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out: np.ndarray | None = None
+        size = self.settings.batch_size
+        for start in range(0, len(texts), size):
+            rows = order[start : start + size]
+            vectors = self._run([texts[i] for i in rows], threads)
+            if out is None:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+        self.calls += len(texts)
+        assert out is not None
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One unit vector, cached: the chat asks the same question again more than you'd think."""
+        if self._cache is not None:
+            with self._lock:
+                hit = self._cache.get(text)
+            if hit is not None:
+                self.cache_hits += 1
+                return hit
+        vector = self._run([text], self.query_threads or os.cpu_count() or 1)[0]
+        vector.setflags(write=False)
+        self.calls += 1
+        if self._cache is not None:
+            with self._lock:
+                self._cache[text] = vector
+        return vector
