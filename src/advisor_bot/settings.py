@@ -392,7 +392,10 @@ def _explain_errors(exc: ValidationError, given: dict[str, Any], origins: dict[s
         # a rule across fields (value is the whole section): the message names them
         shown = "" if isinstance(value, dict) and err["type"] in ("value_error", "assertion_error") else f" = {value!r}"
         reason = err["msg"].removeprefix("Value error, ")
-        lines.append(f"Setting {key}{shown} (from {origins.get(key, 'default')}) is invalid: {reason}.")
+        # a section-wide rule: where its keys came from, not "default"
+        within = sorted({o for k, o in origins.items() if k.startswith(key + ".")})
+        origin = origins.get(key) or ", ".join(within) or "default"
+        lines.append(f"Setting {key}{shown} (from {origin}) is invalid: {reason}.")
     return " ".join(lines) or str(exc)
 
 

@@ -50,6 +50,7 @@ from . import vectors as vector_ops
 from .bm25 import BM25Index, bm25_files
 from .chunking import chunk_document, embedding_text
 from .locking import WriteLock
+from .onnx_encoder import ENCODERS_DIR
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -586,6 +587,10 @@ class IndexStore:
                 shutil.rmtree(p, ignore_errors=True)
         with contextlib.suppress(OSError):
             (self.path / f"{CURRENT}.tmp").unlink(missing_ok=True)
+        # a model export killed mid-write (prepare_build runs under this lock) leaves up to 90 MB
+        for p in self.path.glob(f"{ENCODERS_DIR}/*/.export-*"):
+            with contextlib.suppress(OSError):
+                p.unlink()
 
     def _current_or_none(self) -> str | None:
         try:

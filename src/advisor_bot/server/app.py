@@ -1,0 +1,113 @@
+"""One ASGI app, three doors: the chat UI at /, the HTTP API under /v1, MCP under /mcp.
+
+    advisor-bot serve  ->  uvicorn  ->  Guard (login backoff, API key, body cap)  ->  FastAPI
+                                                                                      ├── /v1/...  (api.py)
+                                                                                      ├── /mcp     (mcp_server.py)
+                                                                                      └── /        (ui.py, Gradio)
+
+The app holds no per-user state outside a request (the UI's conversation lives in the
+browser session), so several replicas can serve one index folder behind a load balancer;
+each replica picks up a new index version on its next request (index/live.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from ..settings import Settings
+from .access import Access, Guard, LoginThrottle, access_for
+from .api import install_error_handlers, router
+
+if TYPE_CHECKING:
+    from ..advisor import Advisor
+
+log = logging.getLogger("advisor_bot")
+
+
+def say(message: str) -> None:
+    print(f"advisor-bot: {message}", file=sys.stderr, flush=True)
+
+
+def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_mcp: bool = True) -> Any:
+    """The whole server as an ASGI app (FastAPI wrapped in the access guard)."""
+    lifespans: list[Any] = []
+    mcp_app = None
+    if with_mcp:
+        from .mcp_server import build_mcp
+
+        mcp = build_mcp(advisor)
+        mcp_app = mcp.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True)
+        lifespans.append(mcp.session_manager.run)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for run in lifespans:
+                await stack.enter_async_context(run())
+            yield
+
+    app = FastAPI(title="advisor-bot", version=_version(), lifespan=lifespan,
+                  description="Cited answers about getting into AI research and careers: an OpenAI-compatible "
+                              "chat API, passage search, index status, and MCP at /mcp.")
+    install_error_handlers(app)
+    app.include_router(router(advisor))
+    if mcp_app is not None:
+        app.mount("/mcp", mcp_app)
+    if with_ui:
+        import gradio as gr
+
+        from .ui import CSS, JS, build_ui
+
+        app = gr.mount_gradio_app(app, build_ui(advisor), path="/",
+                                  auth=access.check_login if access.login else None,
+                                  auth_message="advisor-bot: log in to continue",
+                                  max_file_size=advisor.settings.corpus.max_file_bytes, css=CSS, js=JS,
+                                  show_error=True, footer_links=["api"])
+    return Guard(app, access, LoginThrottle())
+
+
+def serve(settings: Settings, *, no_auth: bool = False) -> None:
+    """Open (or build) the index, then serve the UI, the API and MCP; says when it is usable."""
+    import uvicorn
+
+    from ..advisor import Advisor
+
+    access = access_for(settings, no_auth=no_auth)
+    say(f"opening the index in {settings.index_path} ...")
+    advisor = Advisor.load(settings, say=say, progress=sys.stderr.isatty())
+    for problem in advisor.problems:
+        say(f"skipped {problem}")
+    advisor.retrieve("warm up")  # loads the encoder now, not on the first question
+    app = create_app(advisor, access)
+    host, port = settings.ui.host, settings.ui.port
+    if access.login:
+        say("login required for the chat (ADVISOR_BOT_USERNAME / ADVISOR_BOT_PASSWORD)")
+    if access.api_key:
+        say("API key required for /v1 and /mcp (ADVISOR_BOT_API_KEY)")
+    if access.open_beyond_localhost:
+        why = "--no-auth" if no_auth else "ui.require_auth_off_localhost = false"
+        say(f"WARNING: serving on {host} without a login ({why}): anyone who can reach this machine can "
+            "use the chat and add essays")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                say(f"ready at http://{shown}:{port}")
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=5)
+    Server(config).run()
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__

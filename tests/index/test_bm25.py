@@ -1,0 +1,91 @@
+"""BM25: stemmed lexical search saved beside the vectors, with the text toolkit's words.
+
+Dense vectors miss exact names ("LeetCode", "URECA"); BM25 catches them, and the relevance
+gate asks it which question words the corpus never uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from advisor_bot.index.bm25 import PARAMS_FILE, BM25Index, bm25_files
+from advisor_bot.text.words import content_stems
+
+TEXTS = ["How to prepare for an ML interview", "Practice LeetCode problems", "Choosing a PhD supervisor"]
+
+
+def build(texts: list[str] = TEXTS, k1: float = 1.2, b: float = 0.75) -> BM25Index:
+    return BM25Index.build(texts, k1=k1, b=b)
+
+
+def test_stemmed_search_and_round_trip(tmp_path: Path) -> None:
+    index = build()
+    rows, scores = index.search("interviewing preparation", 3)
+    assert rows.tolist() == [0] and scores[0] > 0  # stemming joins interview/interviewing
+    index.save(tmp_path / "bm25")
+    again = BM25Index.load(tmp_path / "bm25")
+    assert again.search("leetcode", 3)[0].tolist() == [1]
+    assert again.scores("supervisor").argmax() == 2
+    assert (again.size, again.k1, again.b) == (3, 1.2, 0.75)
+    np.testing.assert_allclose(again.scores("interview supervisor"), index.scores("interview supervisor"))
+
+
+def test_parameters_are_used_and_saved(tmp_path: Path) -> None:
+    """k1 and b come from index settings; a saved index keeps the ones it was built with."""
+    texts = ["interview " * 8 + "tips", "interview advice", "supervisor"]
+    flat, saturating = build(texts, k1=0.01, b=0.0), build(texts, k1=5.0, b=0.0)
+    ratio_flat = flat.scores("interview")[0] / flat.scores("interview")[1]
+    ratio_saturating = saturating.scores("interview")[0] / saturating.scores("interview")[1]
+    assert ratio_flat < ratio_saturating  # repeated terms count for more as k1 grows
+    saturating.save(tmp_path / "b")
+    assert (tmp_path / "b" / PARAMS_FILE).is_file()
+    loaded = BM25Index.load(tmp_path / "b")
+    assert (loaded.k1, loaded.b) == (5.0, 0.0)
+
+
+def test_unknown_and_stop_words_score_nothing() -> None:
+    index = build()
+    assert index.search("the of and zebra", 3)[0].size == 0
+    assert not index.scores("zebra").any()
+    assert index.query_tokens("the of and zebra") == []
+
+
+def test_search_returns_at_most_k_best_first() -> None:
+    index = build([*TEXTS, "Interview questions and interview answers"])
+    rows, scores = index.search("interview", 1)
+    assert rows.tolist() == [3] and scores.size == 1
+    rows, scores = index.search("interview", 50)
+    assert sorted(rows.tolist()) == [0, 3] and list(scores) == sorted(scores, reverse=True)
+
+
+def test_term_stats_count_documents_per_stem() -> None:
+    index = build([*TEXTS, "Interview questions"])
+    stats = dict(index.term_stats("The interviews about salary and supervisors"))
+    assert stats == {"interview": 2, "salari": 0, "supervisor": 1}
+
+
+def test_query_words_are_the_text_toolkits_stems() -> None:
+    """BM25 and the relevance gate must agree on words: each content stem is a BM25 term."""
+    index = build(["interviewing leetcode supervisors"])
+    assert {s for s, n in index.term_stats("interviewing leetcode supervisors") if n} == content_stems(
+        "interviewing leetcode supervisors"
+    )
+
+
+def test_knows_prefix() -> None:
+    index = build(["internship applications"])
+    assert index.knows_prefix("intern", 6)  # "internship" is indexed
+    assert not index.knows_prefix("interview", 6)  # "interv" is no indexed stem's start
+    assert not index.knows_prefix("int", 6)  # shorter than the prefix length
+
+
+def test_empty_index(tmp_path: Path) -> None:
+    index = build([])
+    index.save(tmp_path / "e")
+    loaded = BM25Index.load(tmp_path / "e")
+    assert loaded.search("anything", 5)[0].size == 0
+    assert loaded.scores("anything").shape == (0,)
+    assert loaded.term_stats("anything") == []
+    assert bm25_files(tmp_path / "e") and bm25_files(tmp_path / "missing") == []
