@@ -122,6 +122,9 @@ def export(model_dir: Path, target: Path) -> None:
                 opset_version=OPSET,
                 dynamo=False,
             )
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # readable by a service user, like any file the user writes
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
