@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import filelock
 
 from ..errors import DocumentError, UploadError
+from ..files import make_readable
 from ..text.normalize import clean_input
 from . import frontmatter_safe
 from .loading import ESSAYS_DIR, KINDS, Problem, clean_text, decode_text, first_heading, slugify
@@ -357,9 +358,7 @@ def _free_name(folder: Path, slug: str) -> Path:
 def _write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".add-", suffix=".tmp")
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # like any file the user writes (mkstemp makes 0600)
+        make_readable(fd)  # like any file the user writes (mkstemp makes 0600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

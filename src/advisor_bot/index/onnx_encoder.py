@@ -28,6 +28,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from ..errors import ModelLoadError
+from ..files import make_readable
 from ..settings import EmbeddingSettings
 
 ENCODERS_DIR = "encoders"
@@ -122,9 +123,7 @@ def export(model_dir: Path, target: Path) -> None:
                 opset_version=OPSET,
                 dynamo=False,
             )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # readable by a service user, like any file the user writes
+        make_readable(tmp)  # a service running as another user can read it
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
