@@ -15,9 +15,11 @@ import json
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import SettingsError
 from ..settings import API_KEY_ENV, AUTH_PASSWORD_ENV, AUTH_USER_ENV, Settings
@@ -27,11 +29,6 @@ API_PREFIXES = ("/v1", "/mcp")
 MAX_API_BODY = 1_000_000  # bytes: a question and a long conversation fit many times over
 FREE_FAILURES = 3  # failed logins before a client has to wait
 MAX_BACKOFF = 300.0  # seconds
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -128,8 +125,12 @@ class Guard:
             given = headers.get("authorization", "")
             token = given[7:] if given.lower().startswith("bearer ") else ""
             if not hmac.compare_digest(token.encode(), self.access.api_key.encode()):
-                await _json(send, 401, "missing or wrong API key: send `Authorization: Bearer <ADVISOR_BOT_API_KEY>`",
-                            kind="authentication_error")
+                await _json(
+                    send,
+                    401,
+                    "missing or wrong API key: send `Authorization: Bearer <ADVISOR_BOT_API_KEY>`",
+                    kind="authentication_error",
+                )
                 return
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
@@ -138,7 +139,7 @@ class Guard:
         seen = 0
         too_big = False
 
-        async def capped() -> dict[str, Any]:
+        async def capped() -> MutableMapping[str, Any]:
             nonlocal seen, too_big
             message = await receive()
             if message["type"] == "http.request":
@@ -150,7 +151,7 @@ class Guard:
 
         started = False
 
-        async def watch(message: dict[str, Any]) -> None:
+        async def watch(message: MutableMapping[str, Any]) -> None:
             nonlocal started
             if too_big and not started:
                 started = True
@@ -167,12 +168,16 @@ class Guard:
         client = (scope.get("client") or ("unknown", 0))[0]
         wait = self.throttle.wait(client)
         if wait > 0:
-            await _json(send, 429, f"too many failed logins: try again in {wait:.0f} s",
-                        headers=[(b"retry-after", str(int(wait) + 1).encode())])
+            await _json(
+                send,
+                429,
+                f"too many failed logins: try again in {wait:.0f} s",
+                headers=[(b"retry-after", str(int(wait) + 1).encode())],
+            )
             return
         status = 0
 
-        async def watch(message: dict[str, Any]) -> None:
+        async def watch(message: MutableMapping[str, Any]) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
@@ -185,10 +190,24 @@ class Guard:
             self.throttle.succeeded(client)
 
 
-async def _json(send: Send, status: int, message: str, *, kind: str = "invalid_request_error",
-                headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _json(
+    send: Send,
+    status: int,
+    message: str,
+    *,
+    kind: str = "invalid_request_error",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     body = json.dumps({"error": {"message": message, "type": kind, "param": None, "code": None}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

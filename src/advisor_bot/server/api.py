@@ -79,8 +79,20 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[Message]]:
 def advisor_extra(answer: Answer) -> dict[str, Any]:
     """What OpenAI's format has no place for: the outcome, the citations, the standalone query."""
     data = answer.to_dict()
-    return {key: data[key] for key in ("outcome", "coverage", "query", "notice", "generator", "citations",
-                                       "resources", "relevance", "index_version")}
+    return {
+        key: data[key]
+        for key in (
+            "outcome",
+            "coverage",
+            "query",
+            "notice",
+            "generator",
+            "citations",
+            "resources",
+            "relevance",
+            "index_version",
+        )
+    }
 
 
 def router(advisor: Advisor) -> APIRouter:
@@ -90,8 +102,13 @@ def router(advisor: Advisor) -> APIRouter:
     def models() -> dict[str, Any]:
         """The generators that can answer here, as OpenAI models."""
         now = int(time.time())
-        return {"object": "list", "data": [{"id": name, "object": "model", "created": now, "owned_by": OWNER}
-                                           for name in advisor.available_generators()]}
+        return {
+            "object": "list",
+            "data": [
+                {"id": name, "object": "model", "created": now, "owned_by": OWNER}
+                for name in advisor.available_generators()
+            ],
+        }
 
     @api.post("/chat/completions", response_model=None)
     def chat(body: ChatRequest) -> Any:
@@ -112,13 +129,26 @@ def router(advisor: Advisor) -> APIRouter:
             for _ in stream:
                 pass
             assert stream.answer is not None
-            return {"id": ident, "object": "chat.completion", "created": int(time.time()), "model": body.model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": stream.answer.text},
-                                 "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                    "advisor": advisor_extra(stream.answer)}
-        return StreamingResponse(_events(stream, ident, body.model), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return {
+                "id": ident,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": stream.answer.text},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "advisor": advisor_extra(stream.answer),
+            }
+        return StreamingResponse(
+            _events(stream, ident, body.model),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @api.post("/search")
     def search(body: SearchRequest) -> Any:
@@ -141,8 +171,14 @@ def _events(stream: Any, ident: str, model: str) -> Iterator[str]:
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        body = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        body = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})

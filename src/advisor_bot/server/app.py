@@ -52,9 +52,13 @@ def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_m
                 await stack.enter_async_context(run())
             yield
 
-    app = FastAPI(title="advisor-bot", version=_version(), lifespan=lifespan,
-                  description="Cited answers about getting into AI research and careers: an OpenAI-compatible "
-                              "chat API, passage search, index status, and MCP at /mcp.")
+    app = FastAPI(
+        title="advisor-bot",
+        version=_version(),
+        lifespan=lifespan,
+        description="Cited answers about getting into AI research and careers: an OpenAI-compatible "
+        "chat API, passage search, index status, and MCP at /mcp.",
+    )
     install_error_handlers(app)
     app.include_router(router(advisor))
     if mcp_app is not None:
@@ -64,11 +68,18 @@ def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_m
 
         from .ui import CSS, JS, build_ui
 
-        app = gr.mount_gradio_app(app, build_ui(advisor), path="/",
-                                  auth=access.check_login if access.login else None,
-                                  auth_message="advisor-bot: log in to continue",
-                                  max_file_size=advisor.settings.corpus.max_file_bytes, css=CSS, js=JS,
-                                  show_error=True, footer_links=["api"])
+        app = gr.mount_gradio_app(
+            app,
+            build_ui(advisor),
+            path="/",
+            auth=access.check_login if access.login else None,
+            auth_message="advisor-bot: log in to continue",
+            max_file_size=advisor.settings.corpus.max_file_bytes,
+            css=CSS,
+            js=JS,
+            show_error=True,
+            footer_links=["api"],
+        )
     return Guard(app, access, LoginThrottle())
 
 
@@ -92,8 +103,10 @@ def serve(settings: Settings, *, no_auth: bool = False) -> None:
         say("API key required for /v1 and /mcp (ADVISOR_BOT_API_KEY)")
     if access.open_beyond_localhost:
         why = "--no-auth" if no_auth else "ui.require_auth_off_localhost = false"
-        say(f"WARNING: serving on {host} without a login ({why}): anyone who can reach this machine can "
-            "use the chat and add essays")
+        say(
+            f"WARNING: serving on {host} without a login ({why}): anyone who can reach this machine can "
+            "use the chat and add essays"
+        )
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
 
     class Server(uvicorn.Server):
@@ -102,8 +115,9 @@ def serve(settings: Settings, *, no_auth: bool = False) -> None:
             if self.started:
                 say(f"ready at http://{shown}:{port}")
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+    )
     Server(config).run()
 
 

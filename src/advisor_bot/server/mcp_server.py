@@ -39,9 +39,14 @@ def build_mcp(advisor: Advisor) -> MCPServer:
         except AdvisorError as exc:
             return {"error": str(exc)}
         data = answer.to_dict()
-        return {"text": data["text"], "outcome": data["outcome"], "notice": data["notice"],
-                "citations": [{k: c[k] for k in ("n", "title", "section", "url", "quote", "text")}
-                              for c in data["citations"]]}
+        return {
+            "text": data["text"],
+            "outcome": data["outcome"],
+            "notice": data["notice"],
+            "citations": [
+                {k: c[k] for k in ("n", "title", "section", "url", "quote", "text")} for c in data["citations"]
+            ],
+        }
 
     @server.tool(description="Search the essays: the k passages that best match a query, best first.")
     def search_advice(query: str, k: int = 5) -> dict[str, Any]:
@@ -49,9 +54,13 @@ def build_mcp(advisor: Advisor) -> MCPServer:
             passages = advisor.retrieve(query, k)
         except AdvisorError as exc:
             return {"error": str(exc)}
-        return {"query": query, "passages": [
-            {k_: p[k_] for k_ in ("rank", "title", "section", "url", "text", "doc_id")}
-            for p in (x.to_dict() for x in passages)]}
+        return {
+            "query": query,
+            "passages": [
+                {k_: p[k_] for k_ in ("rank", "title", "section", "url", "text", "doc_id")}
+                for p in (x.to_dict() for x in passages)
+            ],
+        }
 
     for doc in sorted(advisor.index.documents.values(), key=lambda d: d.doc_id):
         if doc.kind == "resource":
@@ -61,8 +70,9 @@ def build_mcp(advisor: Advisor) -> MCPServer:
 
 
 def _add_essay(server: Any, advisor: Advisor, doc_id: str, title: str) -> None:
-    @server.resource(f"essay://{doc_id}", name=doc_id, title=title, mime_type="text/markdown",
-                     description=f"The essay “{title}”")
+    @server.resource(
+        f"essay://{doc_id}", name=doc_id, title=title, mime_type="text/markdown", description=f"The essay “{title}”"
+    )
     def read() -> str:
         doc = advisor.index.documents.get(doc_id)
         if doc is None:
