@@ -7,8 +7,12 @@ The dataset folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv. Its 
 are indexed by the same IndexStore (chunking, sentence units, FAISS, BM25) and searched by
 the same Retriever the app uses, with the app's settings unless --set changes one; nothing
 here is tuned for a particular dataset. A document's rank is that of its best chunk.
-The index is cached (default ~/.cache/advisor-bot/beir/<dataset>) and reused while the
-corpus and settings are unchanged.
+The index is cached (--index-dir, else --set index.dir=..., else
+~/.cache/advisor-bot/beir/<dataset>) and reused while the corpus and settings are unchanged.
+
+Prints the dataset, the index build time (or that it was reused) and the retrieval settings,
+then one row per mode: nDCG@10, Recall@10 and MRR@10 (k from --k), and p50/p95 ms of one search
+(query vectors computed before timing). --json writes the same numbers to a file.
 """
 
 from __future__ import annotations
@@ -22,11 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from advisor_bot import Advisor
-from advisor_bot.records import Document
+from advisor_bot import Advisor, Document
 from advisor_bot.settings import Settings, parse_assignments
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_beir(folder: Path, split: str) -> tuple[list[Document], dict[str, str], dict[str, dict[str, int]]]:
@@ -80,11 +81,6 @@ def rr_at(ranked: list[str], rel: dict[str, int], k: int) -> float:
     return 0.0
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", type=Path)
@@ -95,66 +91,80 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("--json", dest="json_out", type=Path, default=None)
     args = parser.parse_args()
+    # here, not at the top: tests import this file (loader and metrics) without bench/ on the path
+    from benchlib import ROOT, encoder_backend, machine, median, note, percentile, print_table
 
     folder = args.dataset.resolve()
     docs, queries, qrels = load_beir(folder, args.split)
-    index_dir = args.index_dir or Path.home() / ".cache" / "advisor-bot" / "beir" / folder.name
-    settings = Settings.load(ROOT, **parse_assignments(args.sets), index_dir=index_dir)
+    overrides: dict[str, str] = parse_assignments(args.sets)
+    default_dir = Path(overrides.get("index.dir") or Path.home() / ".cache" / "advisor-bot" / "beir" / folder.name)
+    index_dir = (args.index_dir or default_dir).expanduser().resolve()
+    overrides["index.dir"] = str(index_dir)
+    settings = Settings.load(ROOT, overrides=overrides)
     bot = Advisor(settings)
     t0 = time.perf_counter()
     report = bot.store.build(
         docs, bot.embedder, progress=sys.stderr.isatty(), on_stage=lambda s: print(f"[{s}]", file=sys.stderr)
     )
-    print(
-        f"{folder.name}: {len(docs)} documents, {report.chunks} chunks, index "
-        f"{'reused' if report.up_to_date else 'built'} in {time.perf_counter() - t0:.1f}s "
-        f"({report.embedded} chunks embedded)",
-        file=sys.stderr,
-    )
+    build_seconds = time.perf_counter() - t0
+    retriever = bot.pipeline.searcher.retriever()
 
     qids = [q for q in sorted(qrels) if q in queries]
     bot.embedder.encode_query("warm up")
-    for q in qids:  # embed every query once so the timings below compare search, not cache misses
-        bot.embedder.encode_query(queries[q])
+    # every query encoded once, before timing: the times below compare search, not the encoder
+    vectors = {q: bot.embedder.encode_query(queries[q]) for q in qids}
     rows = []
+    k = args.k
     for mode in args.modes.split(","):
+        retriever.search("warm up", 3 * k, mode=mode, mmr=False, qvec=vectors[qids[0]])
         nd, rc, rr, secs = [], [], [], []
         for q in qids:
-            timings: dict[str, float] = {}
             start = time.perf_counter()
-            passages = bot.retriever.search(queries[q], 3 * args.k, mode=mode, mmr=False, timings=timings)
+            passages = retriever.search(queries[q], 3 * k, mode=mode, mmr=False, qvec=vectors[q])
             secs.append(time.perf_counter() - start)
             ranked = list(dict.fromkeys(p.document.doc_id for p in passages))
-            nd.append(ndcg_at(ranked, qrels[q], args.k))
-            rc.append(recall_at(ranked, qrels[q], args.k))
-            rr.append(rr_at(ranked, qrels[q], args.k))
+            nd.append(ndcg_at(ranked, qrels[q], k))
+            rc.append(recall_at(ranked, qrels[q], k))
+            rr.append(rr_at(ranked, qrels[q], k))
         rows.append(
             {
                 "mode": mode,
-                f"ndcg@{args.k}": statistics.mean(nd),
-                f"recall@{args.k}": statistics.mean(rc),
-                f"mrr@{args.k}": statistics.mean(rr),
-                "p50_ms": 1000 * statistics.median(secs),
-                "p95_ms": 1000 * percentile(secs, 0.95),
+                f"ndcg@{k}": statistics.mean(nd),
+                f"recall@{k}": statistics.mean(rc),
+                f"mrr@{k}": statistics.mean(rr),
+                "p50_ms": 1000 * median(secs),
+                "p95_ms": 1000 * percentile(secs, 95),
             }
         )
-    k = args.k
-    print(
-        f"{folder.name} ({args.split}): {len(qids)} queries, {len(docs)} documents; "
-        f"settings rrf_k={settings.rrf_k} bm25_weight={settings.bm25_weight} unit_weight={settings.unit_weight}"
+    r = settings.retrieval
+    note(
+        f"{folder.name} ({args.split}): {len(qids)} queries, {len(docs)} documents, {report.chunks} chunks; index "
+        f"{'reused' if report.up_to_date else 'built'} in {build_seconds:.1f} s ({report.embedded} chunks embedded) "
+        f"in {index_dir}"
     )
-    print(
-        f"{'mode':8s} {'nDCG@' + str(k):>9s} {'Recall@' + str(k):>10s} {'MRR@' + str(k):>8s} "
-        f"{'p50 ms':>8s} {'p95 ms':>8s}"
+    note(
+        f"settings: rrf_k={r.rrf_k} dense_weight={r.dense_weight} bm25_weight={r.bm25_weight} "
+        f"unit_weight={r.unit_weight} candidate_depth={r.candidate_depth}; encoder "
+        f"{encoder_backend(bot.embedder)}; {machine()}"
     )
-    for r in rows:
-        print(
-            f"{r['mode']:8s} {r[f'ndcg@{k}']:9.4f} {r[f'recall@{k}']:10.4f} {r[f'mrr@{k}']:8.4f} "
-            f"{r['p50_ms']:8.2f} {r['p95_ms']:8.2f}"
-        )
-    print("(query embeddings cached before timing: the times are search, fusion and scoring only)")
+    print_table(
+        ["mode", f"nDCG@{k}", f"Recall@{k}", f"MRR@{k}", "p50 ms", "p95 ms"],
+        [
+            [
+                row["mode"],
+                f"{row[f'ndcg@{k}']:.4f}",
+                f"{row[f'recall@{k}']:.4f}",
+                f"{row[f'mrr@{k}']:.4f}",
+                f"{row['p50_ms']:.2f}",
+                f"{row['p95_ms']:.2f}",
+            ]
+            for row in rows
+        ],
+    )
+    note("(query vectors computed before timing: the times are search, fusion and scoring only)")
     if args.json_out:
-        args.json_out.write_text(json.dumps(rows, indent=2))
+        out = {"dataset": folder.name, "split": args.split, "build_seconds": build_seconds, "modes": rows}
+        args.json_out.write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,77 +1,112 @@
-"""Where the time of a question goes: condense / embed / dense / BM25 / fusion / MMR / generation.
+"""Where the time of a question goes: condense / embed / dense / BM25 / fusion / MMR / generation,
+and the query encoder alone on each backend with 1 and 2 threads.
 
     python bench/latency.py [QUESTIONS.jsonl] [--generator extractive] [--repeats 3]
 
-Every dev question is asked through Advisor.ask (the app's path) with the query cache off for
-the first pass (so embedding is really measured) and on afterwards (what a repeated question
-costs). Then the query encoder alone with 1 and with 2 torch threads, interleaved.
+Every dev question (with its history) is asked once through Advisor.ask (the app's path) with
+the query cache off (embedding.query_cache_size=0, so the embedding is really measured), after
+one warm-up; the first table gives p50 and p95 of each stage of Answer.timings (retrieve holds
+embed-free search: dense, bm25, fusion, mmr; total is the whole answer).
+
+Then the query encoder alone: one embedder per backend and thread count (embedding.backend
+"torch", sentence-transformers, and the default "auto", which runs the model exported to ONNX
+into index/encoders/; embedding.query_threads 1 and 2), each warmed up, encoding every
+condensed dev question --repeats times, all four interleaved question by question so machine
+noise hits them alike. When index/encoders/ holds no export yet, the project's index is synced
+first (`Advisor.build_index()`, what `advisor-bot index` does: it exports the model and
+re-embeds nothing that is up to date).
+
+Last, what a repeated question costs with the query cache on (the default).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import sys
 import time
 from pathlib import Path
 
-from advisor_bot import Advisor
-from advisor_bot.condense import condense
+from benchlib import DEV_QUESTIONS, ROOT, encoder_backend, machine, median, note, percentile, print_table
+
+from advisor_bot import Advisor, Settings
+from advisor_bot.answer.condense import condense
 from advisor_bot.evaluation import load_questions
+from advisor_bot.index.embedding import Embedder, make_embedder
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 STAGES = ("condense", "embed", "dense", "bm25", "fusion", "mmr", "retrieve", "generate", "total")
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[round(q * (len(s) - 1))] if s else float("nan")
+BACKENDS = {"torch": "torch", "onnx": "auto"}  # label -> embedding.backend
+THREADS = (1, 2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("questions", nargs="?", type=Path, default=DEFAULT_QUESTIONS)
+    parser.add_argument("questions", nargs="?", type=Path, default=DEV_QUESTIONS)
     parser.add_argument("--generator", default="extractive")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    bot = Advisor.load(query_cache_size=0)
+    settings = Settings.load(ROOT, overrides={"embedding.query_cache_size": 0})
+    bot = Advisor.load(settings, say=lambda m: print(m, file=sys.stderr))
+    if encoder_backend(bot.embedder) != "onnx" and settings.embedding.backend == "auto":
+        print("no ONNX export in the index folder yet: syncing the index to make it ...", file=sys.stderr)
+        print(bot.build_index().summary(), file=sys.stderr)
     questions = load_questions(args.questions)
-    bot.ask("warm up", generator=args.generator)
+
+    bot.ask("warm up: how do I read papers?", generator=args.generator)
     per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
     for q in questions:
-        ans = bot.ask(q.question, list(q.history), generator=args.generator)
+        answer = bot.ask(q.question, list(q.history), generator=args.generator)
         for s in STAGES:
-            if s in ans.timings:
-                per_stage[s].append(ans.timings[s])
-    print(
-        f"{len(questions)} dev questions, generator={args.generator}, index {bot.index.version} "
-        f"({len(bot.index)} chunks), query cache off"
+            if s in answer.timings:
+                per_stage[s].append(answer.timings[s])
+    note(
+        f"{len(questions)} dev questions, generator {args.generator}, index {bot.index.version} "
+        f"({len(bot.index)} chunks), {encoder_backend(bot.embedder)} query encoder with "
+        f"{settings.embedding.query_threads} thread(s), query cache off; {machine()}"
     )
-    print(f"{'stage':10s} {'p50 ms':>8s} {'p95 ms':>8s}")
-    for s in STAGES:
-        if per_stage[s]:
-            print(f"{s:10s} {1000 * statistics.median(per_stage[s]):8.2f} {1000 * pct(per_stage[s], 0.95):8.2f}")
+    print_table(
+        ["stage", "p50 ms", "p95 ms", "n"],
+        [[s, f"{1000 * median(v):.2f}", f"{1000 * percentile(v, 95):.2f}", len(v)] for s, v in per_stage.items() if v],
+        title="a question, stage by stage (Answer.timings)",
+    )
 
-    queries = [condense(q.question, list(q.history)) for q in questions]
-    threads: dict[int, list[float]] = {1: [], 2: []}
+    embedders: dict[tuple[str, int], Embedder] = {}
+    for label, backend in BACKENDS.items():
+        for n in THREADS:
+            s = settings.with_overrides(**{"embedding.backend": backend, "embedding.query_threads": n})
+            embedder = make_embedder(s.embedding, s.index_path)
+            if encoder_backend(embedder) != label:
+                print(
+                    f"the {label} encoder is not available here ({encoder_backend(embedder)}); skipped", file=sys.stderr
+                )
+                continue
+            for _ in range(3):
+                embedder.encode_query("warm up the encoder")
+            embedders[(label, n)] = embedder
+    queries = [condense(q.question, q.history) for q in questions]
+    times: dict[tuple[str, int], list[float]] = {key: [] for key in embedders}
     for _ in range(args.repeats):
         for text in queries:
-            for n in (1, 2):
-                bot.embedder.query_threads = n  # type: ignore[attr-defined]
+            for key, embedder in embedders.items():
                 t = time.perf_counter()
-                bot.embedder.encode_query(text)
-                threads[n].append(time.perf_counter() - t)
-    print(f"\nquery encoding alone, {len(queries)} queries x {args.repeats}, interleaved:")
-    print(f"{'threads':10s} {'p50 ms':>8s} {'p95 ms':>8s}")
-    for n, ts in threads.items():
-        print(f"{n:<10d} {1000 * statistics.median(ts):8.2f} {1000 * pct(ts, 0.95):8.2f}")
+                embedder.encode_query(text)
+                times[key].append(time.perf_counter() - t)
+    print_table(
+        ["backend", "threads", "p50 ms", "p95 ms"],
+        [
+            [label, n, f"{1000 * median(ts):.2f}", f"{1000 * percentile(ts, 95):.2f}"]
+            for (label, n), ts in times.items()
+        ],
+        title=f"query encoding alone: {len(queries)} queries x {args.repeats}, interleaved, cache off",
+    )
 
-    cached = Advisor(bot.settings.with_overrides(query_cache_size=1024))
-    cached.ask(questions[0].question)
-    t = time.perf_counter()
-    cached.ask(questions[0].question)
-    print(f"\nrepeated question with the query cache on (the default): total {1000 * (time.perf_counter() - t):.1f} ms")
+    cached = Advisor(settings.with_overrides(**{"embedding.query_cache_size": 1024}))
+    cached.ask(questions[0].question, generator=args.generator)
+    answer = cached.ask(questions[0].question, generator=args.generator)
+    note(
+        f"repeated question with the query cache on (the default): total {1000 * answer.timings['total']:.1f} ms, "
+        f"embed {1000 * answer.timings.get('embed', float('nan')):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -6,30 +6,21 @@ Starts `python app.py` on a free port of 127.0.0.1 (the project's index, default
 then for each client count runs that many threads, each with its own gradio_client, asking the
 dev questions in turn for the given time. Counts errors (exceptions or answers without text),
 latency p50/p99, throughput; and, while the load runs, how long the page itself takes to load
-(the queue must keep the app responsive).
+(the queue must keep the app responsive). Prints one table row per client count.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
+from benchlib import DEV_QUESTIONS, machine, median, note, percentile, print_table
 from running_app import running_app
 
 from advisor_bot.evaluation import load_questions
-
-ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[round(q * (len(s) - 1))] if s else float("nan")
 
 
 def run(url: str, clients: int, seconds: float, questions: list[str]) -> dict[str, float]:
@@ -78,10 +69,10 @@ def run(url: str, clients: int, seconds: float, questions: list[str]) -> dict[st
         "clients": clients,
         "answers": len(latencies),
         "errors": len(errors),
-        "p50": statistics.median(latencies) if latencies else float("nan"),
-        "p99": pct(latencies, 0.99),
+        "p50": median(latencies),
+        "p99": percentile(latencies, 99),
         "throughput": len(latencies) / wall,
-        "page_p50": statistics.median(page) if page else float("nan"),
+        "page_p50": median(page),
         "page_max": max(page) if page else float("nan"),
     }
 
@@ -91,19 +82,29 @@ def main() -> None:
     parser.add_argument("--clients", default="8,32")
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
-    questions = [q.question for q in load_questions(QUESTIONS)]
+    questions = [q.question for q in load_questions(DEV_QUESTIONS)]
     with running_app() as app:
         rows = [run(app.url, int(c), args.seconds, questions) for c in args.clients.split(",")]
-    print(f"{args.seconds:.0f} s per row, dev questions in turn, extractive generator, app queue concurrency 4")
-    print(
-        f"{'clients':>7s} {'answers':>8s} {'errors':>7s} {'p50 s':>7s} {'p99 s':>7s} {'answers/s':>10s} "
-        f"{'page p50 s':>11s} {'page max s':>11s}"
+    note(
+        f"{args.seconds:.0f} s per row, dev questions in turn, extractive generator, app queue concurrency 4; "
+        f"{machine()}"
     )
-    for r in rows:
-        print(
-            f"{r['clients']:7.0f} {r['answers']:8.0f} {r['errors']:7.0f} {r['p50']:7.2f} {r['p99']:7.2f} "
-            f"{r['throughput']:10.2f} {r['page_p50']:11.3f} {r['page_max']:11.3f}"
-        )
+    print_table(
+        ["clients", "answers", "errors", "p50 s", "p99 s", "answers/s", "page p50 s", "page max s"],
+        [
+            [
+                f"{r['clients']:.0f}",
+                f"{r['answers']:.0f}",
+                f"{r['errors']:.0f}",
+                f"{r['p50']:.2f}",
+                f"{r['p99']:.2f}",
+                f"{r['throughput']:.2f}",
+                f"{r['page_p50']:.3f}",
+                f"{r['page_max']:.3f}",
+            ]
+            for r in rows
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -2,58 +2,79 @@
 
     python bench/retrieval_latency.py [QUESTIONS.jsonl] [--repeats 5]
 
-Every dev question is searched in each mode, modes interleaved per question so that machine
-noise hits them alike. Query embeddings are cached first (the app caches them too), so the
-table compares search + fusion + scoring; the embed cost is printed separately.
+Every dev question (condensed with its history, as the app does) is searched in each mode by
+the Retriever of the live index, k = retrieval.top_k, MMR off, modes interleaved per question
+so that machine noise hits them alike. Each query is encoded once first and its vector passed
+in (`qvec`, as the pipeline does), so the table compares search + fusion + scoring: p50, p95
+and the p50 difference to dense. The encoding cost (first encoding of each question, after a
+warm-up) is printed separately.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from pathlib import Path
 
-from advisor_bot import Advisor
-from advisor_bot.condense import condense
+from benchlib import DEV_QUESTIONS, ROOT, encoder_backend, machine, median, note, percentile, print_table
+
+from advisor_bot import Advisor, Settings
+from advisor_bot.answer.condense import condense
 from advisor_bot.evaluation import load_questions
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 MODES = ("dense", "bm25", "hybrid")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("questions", nargs="?", type=Path, default=DEFAULT_QUESTIONS)
+    parser.add_argument("questions", nargs="?", type=Path, default=DEV_QUESTIONS)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    bot = Advisor.load()
-    queries = [condense(q.question, list(q.history)) for q in load_questions(args.questions)]
-    embed = []
+    bot = Advisor.load(Settings.load(ROOT))
+    retriever = bot.pipeline.searcher.retriever()
+    k = bot.settings.retrieval.top_k
+    queries = [condense(q.question, q.history) for q in load_questions(args.questions)]
+    for _ in range(3):
+        bot.embedder.encode_query("warm up the encoder")
+    embed, vectors = [], []
     for q in queries:
         t = time.perf_counter()
-        bot.embedder.encode_query(q)
+        vectors.append(bot.embedder.encode_query(q))
         embed.append(time.perf_counter() - t)
+    for mode in MODES:
+        retriever.search(queries[0], k, mode=mode, mmr=False, qvec=vectors[0])
     times: dict[str, list[float]] = {m: [] for m in MODES}
     for _ in range(args.repeats):
-        for q in queries:
+        for q, v in zip(queries, vectors, strict=True):
             for mode in MODES:
                 t = time.perf_counter()
-                bot.retriever.search(q, bot.settings.top_k, mode=mode, mmr=False)
+                retriever.search(q, k, mode=mode, mmr=False, qvec=v)
                 times[mode].append(time.perf_counter() - t)
-    dense_p50 = statistics.median(times["dense"])
-    print(
-        f"{len(queries)} queries x {args.repeats}, index {bot.index.version} ({len(bot.index)} chunks, "
-        f"{bot.index.unit_index.ntotal if bot.index.unit_index is not None else 0} sentence units)"
+    index = retriever.index
+    units = index.unit_index.ntotal if index.unit_index is not None else 0
+    note(
+        f"{len(queries)} queries x {args.repeats}, k={k}, index {index.version} ({len(index)} chunks, "
+        f"{units} sentence units, {index.manifest.get('index_type')}); {machine()}"
     )
-    print(f"{'mode':8s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50 - dense':>12s}")
-    for mode in MODES:
-        ts = sorted(times[mode])
-        p50, p95 = statistics.median(ts), ts[round(0.95 * (len(ts) - 1))]
-        print(f"{mode:8s} {1000 * p50:8.2f} {1000 * p95:8.2f} {1000 * (p50 - dense_p50):+11.2f}")
-    print(f"query embedding (uncached, once per question): p50 {1000 * statistics.median(embed):.1f} ms")
+    dense_p50 = median(times["dense"])
+    print_table(
+        ["mode", "p50 ms", "p95 ms", "p50 - dense ms"],
+        [
+            [
+                mode,
+                f"{1000 * median(ts):.2f}",
+                f"{1000 * percentile(ts, 95):.2f}",
+                f"{1000 * (median(ts) - dense_p50):+.2f}",
+            ]
+            for mode, ts in times.items()
+        ],
+    )
+    backend = encoder_backend(bot.embedder)
+    note(
+        f"query encoding ({backend}, {bot.settings.embedding.query_threads} thread(s), once per question): "
+        f"p50 {1000 * median(embed):.2f} ms, p95 {1000 * percentile(embed, 95):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

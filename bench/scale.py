@@ -6,22 +6,27 @@ Vectors are synthetic unit vectors of the embedding size (384): by default drawn
 random centres with noise (text embeddings cluster by topic; uniformly random vectors in 384
 dimensions have no near neighbours to find, the worst case for any ANN index, kept as
 --kind random). Queries are perturbed corpus vectors. Both indexes are built by the product's
-own vectors.build_vector_index (HNSW forced by ann_threshold=0) and searched by vectors.search,
-one query at a time like the app. Recall@10 is against the exact result. Memory is the growth of
-this process's resident set while building. Query encoding is not included.
+own index.vectors.build_vector_index with the index settings (IndexSettings; exact search forced
+by ann_threshold=n+1, HNSW by ann_threshold=0) and searched by index.vectors.search, one query at
+a time like the app. Recall@10 is against the exact result. Memory is the growth of this
+process's resident set while building. Query encoding is not included.
+
+Prints one table row per size and index (build s, memory MB, p50 and p95 ms, recall@10) once
+all sizes are done; each row is also written to stderr as it finishes.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
-from dataclasses import replace
 
 import numpy as np
+from benchlib import machine, median, note, percentile, print_table
 
-from advisor_bot import vectors as vector_ops
-from advisor_bot.vectors import VectorIndexConfig
+from advisor_bot.index import vectors as vector_ops
+from advisor_bot.settings import IndexSettings
 
 DIM = 384
 
@@ -65,27 +70,21 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--kind", choices=("clustered", "random"), default="clustered")
-    parser.add_argument("--ef-search", type=int, default=None, help="override hnsw_ef_search")
+    parser.add_argument("--ef-search", type=int, default=None, help="override index.hnsw_ef_search")
     args = parser.parse_args()
 
     rng = np.random.default_rng(7)
-    config = VectorIndexConfig()
+    config = IndexSettings()
     if args.ef_search:
-        config = replace(config, hnsw_ef_search=args.ef_search)
-    print(
-        f"{args.kind} unit vectors, d={DIM}, {args.queries} single queries, k=10; HNSW M={config.hnsw_m} "
-        f"efConstruction={config.hnsw_ef_construction} efSearch={config.hnsw_ef_search}; "
-        f"store switches to HNSW above ann_threshold={config.ann_threshold:,}"
-    )
-    print(
-        f"{'chunks':>9s} {'index':6s} {'build s':>8s} {'mem MB':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'recall@10':>10s}"
-    )
+        config = IndexSettings(**{**config.model_dump(), "hnsw_ef_search": args.ef_search})
+    rows: list[list[str]] = []
     for n in [int(s) for s in args.sizes.split(",")]:
         data = corpus(n, args.kind, rng)
         picks = rng.integers(0, n, args.queries)
         queries = unit(data[picks] + 0.03 * rng.standard_normal((args.queries, DIM), dtype=np.float32))
         exact_found: list[np.ndarray] = []
-        for kind, cfg in (("flat", replace(config, ann_threshold=n + 1)), ("hnsw", replace(config, ann_threshold=0))):
+        for kind, threshold in (("flat", n + 1), ("hnsw", 0)):
+            cfg = config.model_copy(update={"ann_threshold": threshold})
             before = rss_mb()
             t = time.perf_counter()
             index = vector_ops.build_vector_index(data, cfg)
@@ -100,14 +99,25 @@ def main() -> None:
                 recall = statistics.mean(
                     len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(found, exact_found, strict=True)
                 )
-            ts = sorted(times)
-            print(
-                f"{n:9,d} {kind:6s} {build:8.1f} {mem:8.0f} {1000 * statistics.median(ts):8.2f} "
-                f"{1000 * ts[round(0.95 * (len(ts) - 1))]:8.2f} {recall:10.3f}",
-                flush=True,
-            )
+            row = [
+                f"{n:,d}",
+                kind,
+                f"{build:.1f}",
+                f"{mem:.0f}",
+                f"{1000 * median(times):.2f}",
+                f"{1000 * percentile(times, 95):.2f}",
+                f"{recall:.3f}",
+            ]
+            rows.append(row)
+            print("  ".join(row), file=sys.stderr, flush=True)
             del index
         del data
+    note(
+        f"{args.kind} unit vectors, d={DIM}, {args.queries} single queries, k=10; HNSW M={config.hnsw_m} "
+        f"efConstruction={config.hnsw_ef_construction} efSearch={config.hnsw_ef_search}; "
+        f"store switches to HNSW above index.ann_threshold={config.ann_threshold:,}; {machine()}"
+    )
+    print_table(["chunks", "index", "build s", "mem MB", "p50 ms", "p95 ms", "recall@10"], rows)
 
 
 if __name__ == "__main__":

@@ -5,23 +5,22 @@
 Each command runs in a fresh process against the project's index (built first if missing).
 For the app: wall time until it prints "ready", until the page loads, and until a first
 question sent through the Gradio API (gradio_client) is answered; then the app's peak
-resident memory (VmHWM) with the default generator.
+resident memory (VmHWM) with the default generator. Prints one table: the median and every
+run of each.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from benchlib import ROOT, machine, median, note, print_table, runs
 from running_app import running_app
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "advisor-bot"
 QUESTION = "how do I prepare for an ML interview?"
 
@@ -63,11 +62,11 @@ def main() -> None:
         rows.setdefault("python app.py: page loads", []).append(page)
         rows.setdefault("python app.py: first answer (Gradio API)", []).append(answered)
         rows.setdefault("app peak RSS (MB)", []).append(hwm)
-    print(f"{args.runs} runs each, fresh processes, cpu count {os.cpu_count()}")
-    print(f"{'what':48s} {'median':>8s} {'runs':>26s}")
-    for name, values in rows.items():
-        unit = "" if "MB" in name else " s"
-        print(f"{name:48s} {statistics.median(values):8.2f}{unit} {', '.join(f'{v:.2f}' for v in values):>24s}")
+    note(f"{args.runs} runs each, fresh processes; {machine()}")
+    print_table(
+        ["what", "median", "runs"],
+        [[name, f"{median(values):.2f}{'' if 'MB' in name else ' s'}", runs(values)] for name, values in rows.items()],
+    )
 
 
 if __name__ == "__main__":

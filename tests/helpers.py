@@ -113,6 +113,10 @@ class CountingEmbedder:
     def fingerprint(self) -> str:
         return self.inner.fingerprint
 
+    @property
+    def backend(self) -> str:
+        return self.inner.backend
+
     def prepare_build(self, index_dir: Path) -> None:
         self.inner.prepare_build(index_dir)
 

@@ -51,6 +51,11 @@ class Embedder(Protocol):
         with other weights under the same name is refused."""
         ...
 
+    @property
+    def backend(self) -> str:
+        """The runtime that encodes: "onnx" or "torch"."""
+        ...
+
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray: ...
 
     def encode_query(self, text: str) -> np.ndarray: ...
@@ -200,6 +205,8 @@ class SentenceEmbedder:
             target, local = resolve_model(self._requested, allow_download=self.settings.allow_download)
             self._fingerprint = fingerprint(Path(target)) if local else ""
         return self._fingerprint
+
+    backend = "torch"
 
     def prepare_build(self, index_dir: Path) -> None:
         """Nothing to prepare: sentence-transformers encodes as it is."""

@@ -164,6 +164,8 @@ class OnnxEmbedder:
             self._dimension = int(self.encode(["dimension"]).shape[1])
         return self._dimension
 
+    backend = "onnx"
+
     def prepare_build(self, index_dir: Path) -> None:
         """Nothing to prepare: the model is exported already."""
 

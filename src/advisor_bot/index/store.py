@@ -69,7 +69,7 @@ TMP_PREFIX = ".tmp-"
 VERSION_NAME = re.compile(r"v\d{8}T\d{12}-[0-9a-f]{6}")
 MAX_POINTER_BYTES = 256
 # What `build` reports through on_stage, in this order (the UI turns it into a progress bar).
-BUILD_STAGES = ("chunking", "embedding", "indexing", "writing", "pruning")
+BUILD_STAGES = ("preparing", "chunking", "embedding", "indexing", "writing", "pruning")
 
 
 @dataclass
@@ -324,13 +324,14 @@ class IndexStore:
         stage = on_stage or (lambda _msg: None)
         with contextlib.nullcontext() if locked else WriteLock(self.path, timeout=lock_timeout):
             self._remove_debris()
-            stage("chunking")
-            chunks, docs = self._chunk_all(documents)
+            stage("preparing")  # the one-time encoder export, and reading the previous version
             embedder.prepare_build(self.path)
             try:
                 previous = None if rebuild else self.open(model_name=embedder.name, fingerprint=embedder.fingerprint)
             except (IndexMissingError, IndexMismatchError, IndexCorruptError):
                 previous = None  # rebuilt from scratch; a broken CURRENT is replaced on publishing
+            stage("chunking")
+            chunks, docs = self._chunk_all(documents)
             old_docs = {} if previous is None else previous.manifest.get("documents", {})
             added = sorted(d for d in docs if d not in old_docs)
             deleted = sorted(d for d in old_docs if d not in docs)
