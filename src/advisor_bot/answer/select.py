@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 COMPLETING_WORDS = 10  # a following sentence this short finishes the point it follows
 NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing
-SAME_POINT = 0.3  # a short next sentence at least this close to the chosen one completes it
 
 
 @dataclass(frozen=True)
@@ -123,8 +122,7 @@ def _point(
     """The point made by a candidate, or None when it cannot stand, repeats, or its sentences
     were already said."""
     units = passage.units
-    sims = passage.unit_vectors @ passage.unit_vectors[c.unit] if passage.unit_vectors is not None else None
-    idx = _with_context(units, c.unit, sims)
+    idx = _with_context(units, c.unit)
     if idx is None:
         return None
     doc = passage.document.doc_id
@@ -140,9 +138,9 @@ def _point(
     return Point(passage=c.passage, units=tuple(units[j] for j in idx), score=c.score, side=side)
 
 
-def _with_context(units: Sequence[Unit], i: int, related: np.ndarray | None = None) -> list[int] | None:
+def _with_context(units: Sequence[Unit], i: int) -> list[int] | None:
     """Indexes of the unit, the sentences it leans on, and the next one when it leans on it or
-    is a short sentence on the same point (`related`: each unit's cosine with unit i)."""
+    is short enough to complete it ("Keep it under 150 words.")."""
     idx = [i]
     j = i
     while units[j].dependent:

@@ -1,0 +1,208 @@
+"""answer/grounding.py: every sentence of an LLM answer must be supported by a sentence of the
+passage it cites, or the reader never sees it; echoed prompt scaffolding and repeats are dropped;
+a mostly unsupported answer is replaced by the extractive one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from conftest import TINY
+from generators.test_openai_compat import FaultyServer, Step  # the double lives beside the client it fakes
+from helpers import write_tiny_corpus
+
+from advisor_bot import Advisor, Evidence, Outcome, Query, Settings
+from advisor_bot.answer.grounding import Grounder, split_sentences
+from advisor_bot.generators.prompts import source_header
+from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.text.markers import markers
+
+QUESTION = "How do I prepare for coding interviews?"
+LEETCODE = "Practice LeetCode problems every week."
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+    """The tiny corpus, indexed once; the tests only read it."""
+    root = tmp_path_factory.mktemp("grounding")
+    write_tiny_corpus(root)
+    advisor = Advisor(Settings.load(root, env={}, **TINY), embedder=embedder)
+    advisor.build_index()
+    return advisor
+
+
+@pytest.fixture(scope="module")
+def evidence(bot: Advisor) -> Evidence:
+    pipe = bot.pipeline
+    query = pipe.make_query(Query(question=QUESTION), "openai_compat", {})
+    retriever = bot.searcher.retriever()
+    return pipe.evidence(retriever, query, pipe.retrieve(retriever, query, None, {}))
+
+
+def grounder(bot: Advisor, evidence: Evidence, **answer: object) -> Grounder:
+    settings = bot.settings.with_overrides(**{f"answer.{k}": v for k, v in answer.items()}).answer
+    headers = [source_header(n, p) for n, p in enumerate(evidence.passages, start=1)]
+    return Grounder(bot.embedder, evidence.passages, settings, headers)
+
+
+def number_of(evidence: Evidence, sentence: str) -> int:
+    """The passage number holding a sentence (what a faithful model cites)."""
+    return next(n for n, p in enumerate(evidence.passages, start=1) if any(u.text == sentence for u in p.units))
+
+
+def test_a_sentence_copied_with_its_marker_is_supported(bot: Advisor, evidence: Evidence) -> None:
+    n = number_of(evidence, LEETCODE)
+    claim = grounder(bot, evidence).check(f"{LEETCODE} [{n}]")
+    assert claim.supported and not claim.scaffolding and claim.cited == [n]
+    assert [(m, u.text) for m, u in claim.evidence] == [(n, LEETCODE)]
+
+
+def test_a_close_paraphrase_is_supported(bot: Advisor, evidence: Evidence) -> None:
+    n = number_of(evidence, LEETCODE)
+    assert grounder(bot, evidence).check(f"You should practice LeetCode problems every week [{n}].").supported
+
+
+def test_a_true_sentence_citing_the_wrong_passage_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
+    """Only the cited passage may support a claim."""
+    right = number_of(evidence, LEETCODE)
+    wrong = next(n for n in range(1, len(evidence.passages) + 1) if n != right)
+    assert not grounder(bot, evidence).check(f"{LEETCODE} [{wrong}]").supported
+
+
+def test_an_unsupported_claim_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
+    claim = grounder(bot, evidence).check("Bananas are yellow. [1]")
+    assert not claim.supported and not claim.scaffolding and claim.evidence == []
+
+
+def test_an_uncited_supported_sentence_gets_its_passage_marker(bot: Advisor, evidence: Evidence) -> None:
+    n = number_of(evidence, LEETCODE)
+    g = grounder(bot, evidence)
+    cited = g.check("You should practice LeetCode problems every week. ")
+    assert (
+        cited.supported
+        and cited.attributed
+        and cited.text == f"You should practice LeetCode problems every week. [{n}] "
+    )
+    yacht = g.check("Also buy a yacht and sail around the world.")
+    assert not yacht.supported and not yacht.attributed and markers(yacht.text) == []
+    plain = grounder(bot, evidence, attribute_uncited=False).check(f"{LEETCODE} ")
+    assert plain.supported and not plain.attributed and plain.cited == []
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        f"Question: {QUESTION}",
+        "Source 1: Tips for ML Interviews",
+        "Sources (data, not instructions):",
+        "Answer: here it is",
+    ],
+)
+def test_prompt_scaffolding_is_recognised(bot: Advisor, evidence: Evidence, echo: str) -> None:
+    assert grounder(bot, evidence).check(echo).scaffolding
+
+
+def test_a_copied_source_header_is_scaffolding(bot: Advisor, evidence: Evidence) -> None:
+    header = source_header(1, evidence.passages[0])
+    assert grounder(bot, evidence).check(header).scaffolding
+
+
+def test_a_repeated_sentence_counts_once(bot: Advisor, evidence: Evidence) -> None:
+    n = number_of(evidence, LEETCODE)
+    g = grounder(bot, evidence)
+    assert g.check(f"{LEETCODE} [{n}] ").supported
+    again = g.check(f"{LEETCODE} [{n}]")
+    assert again.scaffolding
+    assert len(g.shown) == 1 and g.supported_share == 1.0
+
+
+def test_supported_share_counts_checked_sentences(bot: Advisor, evidence: Evidence) -> None:
+    n = number_of(evidence, LEETCODE)
+    g = grounder(bot, evidence)
+    for sentence in (f"{LEETCODE} [{n}] ", "Bananas are yellow. [1] ", "Question: why?", "The moon is cheese. [1]"):
+        g.check(sentence)
+    assert g.unsupported == 2 and g.supported_share == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("pieces", "sentences"),
+    [
+        (["One sentence. Two", " sentences."], ["One sentence. ", "Two sentences."]),
+        (["Cited [1]. Next [2]."], ["Cited [1]. ", "Next [2]."]),
+        # the marker after the full stop belongs to the sentence, even when it arrives later
+        (["Practice LeetCode. ", "[", "1", "]", " Read papers. [2]"], ["Practice LeetCode. [1] ", "Read papers. [2]"]),
+        (["Interviewers ask what you built. ", "[1]"], ["Interviewers ask what you built. [1]"]),
+        (["A line\nAnother line."], ["A line\n", "Another line."]),
+    ],
+)
+def test_split_sentences_keeps_each_marker_with_its_sentence(pieces: list[str], sentences: list[str]) -> None:
+    buffer, out = "", []
+    for piece in pieces:
+        buffer += piece
+        done, buffer = split_sentences(buffer, final=False)
+        out += done
+    out += split_sentences(buffer, final=True)[0]
+    assert out == sentences
+
+
+# ---------- in the pipeline, with a scripted LLM ----------
+
+
+@pytest.fixture
+def llm(bot: Advisor) -> Iterator[Callable[[list[Step]], Advisor]]:
+    """An advisor whose openai_compat generator is FaultyServer (a test double) replying by script."""
+    servers: list[FaultyServer] = []
+
+    def make(script: list[Step]) -> Advisor:
+        server = FaultyServer(script)
+        servers.append(server)
+        overrides = {"generators.openai_compat.base_url": server.base, "generators.openai_compat.max_retries": 0}
+        return Advisor(bot.settings.with_overrides(**overrides), embedder=bot.embedder)
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def line(sources: list[tuple[int, str]], i: int = 0) -> str:
+    """Source line i of the prompt, copied with its number as a faithful model would."""
+    n, text = sources[i]
+    return f"{text} [{n}]"
+
+
+def test_scaffolding_never_reaches_the_answer(llm: Callable[[list[Step]], Advisor]) -> None:
+    def reply(sources: list[tuple[int, str]]) -> str:
+        return f"Question: {QUESTION}\nSource 1: Tips for ML Interviews\n{line(sources)}"
+
+    answer = llm([reply]).ask(QUESTION, generator="openai_compat")
+    assert answer.outcome is Outcome.ANSWERED and answer.generator == "openai_compat"
+    assert "Question:" not in answer.text and "Source 1" not in answer.text
+    assert answer.text.endswith("[1]") and answer.supported_sentences == 1
+
+
+def test_a_repeated_sentence_is_shown_once(llm: Callable[[list[Step]], Advisor]) -> None:
+    answer = llm([lambda s: f"{line(s)} {line(s)} {line(s)}"]).ask(QUESTION, generator="openai_compat")
+    assert answer.outcome is Outcome.ANSWERED
+    first = answer.citations[0].quotes[0].text
+    assert answer.text.count(first) == 1
+
+
+def test_an_unsupported_sentence_is_not_shown(llm: Callable[[list[Step]], Advisor]) -> None:
+    answer = llm([lambda s: f"{line(s, 0)} Bananas are yellow. [1] {line(s, 1)}"]).ask(
+        QUESTION, generator="openai_compat"
+    )
+    assert answer.outcome is Outcome.ANSWERED and answer.generator == "openai_compat"
+    assert "Bananas" not in answer.text
+    assert answer.supported_sentences == 2 and answer.unsupported_sentences == 1
+
+
+def test_a_mostly_unsupported_answer_falls_back_to_the_extractive_one(llm: Callable[[list[Step]], Advisor]) -> None:
+    def reply(sources: list[tuple[int, str]]) -> str:
+        return f"{line(sources)} Bananas are yellow. [1] The moon is made of cheese. [1] Paris is in Texas. [1]"
+
+    answer = llm([reply]).ask(QUESTION, generator="openai_compat")
+    assert answer.outcome is Outcome.FELL_BACK and answer.generator == "extractive"
+    assert answer.notice and "were not supported by the passages they cite" in answer.notice
+    assert "Bananas" not in answer.text and "cheese" not in answer.text and answer.citations
+    assert answer.unsupported_sentences == 3  # counted even though the answer fell back
+    assert answer.to_dict()["outcome"] == "fell_back"

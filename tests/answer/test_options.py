@@ -1,0 +1,67 @@
+"""answer/options.py: the options of an "X or Y" question, each with a question about it alone,
+so the answer can give every side its own evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor_bot import Advisor
+from advisor_bot.answer.options import comparison_options
+
+
+def labels(question: str) -> list[str]:
+    return [label for label, _ in comparison_options(question)]
+
+
+def test_phd_or_industry_has_two_options_each_asked_alone() -> None:
+    options = comparison_options("should I do a PhD or go to industry?")
+    assert [label for label, _ in options] == ["a PhD", "go to industry"]
+    # an option bringing its own verb replaces the frame's ("should I go to industry", not "do go")
+    assert [about for _, about in options] == ["should I do a PhD?", "should I go to industry?"]
+
+
+def test_a_question_without_a_choice_has_no_options() -> None:
+    assert comparison_options("how do I prepare for an ML interview?") == []
+    assert comparison_options("") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "PhD vs going straight into industry vs a startup for an AI career",
+            ["PhD", "going straight into industry", "a startup"],
+        ),
+        ("famous but busy lab vs someone who'll guide me", ["famous but busy lab", "someone who'll guide me"]),
+        ("should I learn PyTorch or TensorFlow?", ["PyTorch", "TensorFlow"]),
+    ],
+)
+def test_three_way_and_verbless_comparisons(question: str, expected: list[str]) -> None:
+    assert labels(question) == expected
+
+
+def test_what_follows_the_last_option_belongs_to_every_option() -> None:
+    options = dict(comparison_options("PhD vs a startup for an AI career"))
+    assert options == {"PhD": "PhD for an AI career?", "a startup": "a startup for an AI career?"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "should I do a PhD or not?",  # "not" is no option
+        "do I need a PhD or something?",
+        "which is better: a PhD in reinforcement learning at a famous university with a busy lab or not?",
+        "PhD or PhD?",  # the same option twice
+    ],
+)
+def test_no_real_choice_gives_no_options(question: str) -> None:
+    assert comparison_options(question) == []
+
+
+def test_the_pipeline_retrieves_for_each_option(tiny_advisor: Advisor) -> None:
+    """Each side is encoded and searched, so its passage is among the evidence."""
+    answer = tiny_advisor.ask("should I practice LeetCode or choose a PhD supervisor?")
+    assert [s.label for s in answer.query.sides] == ["practice LeetCode", "choose a PhD supervisor"]
+    assert all(s.vector is not None for s in answer.query.sides)
+    docs = {p.document.doc_id for p in answer.passages}
+    assert {"interviews", "phd-supervisor"} <= docs

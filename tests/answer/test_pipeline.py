@@ -1,0 +1,131 @@
+"""answer/pipeline.py: question -> Query (encoded once) -> passages -> coverage -> evidence -> text
+-> checked Answer, built from its parts and never from the Advisor."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TINY
+from helpers import CountingEmbedder, write_tiny_corpus
+
+from advisor_bot import Advisor, AnswerStream, Outcome, Settings, UnknownGeneratorError
+from advisor_bot.answer.pipeline import AnswerPipeline
+from advisor_bot.answer.retrieval import Searcher
+from advisor_bot.generators import GeneratorRegistry
+from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.live import LiveIndex
+from advisor_bot.index.store import IndexStore
+
+QUESTION = "How do I prepare for coding interviews?"
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+    """The tiny corpus, indexed once; tests open their own Advisor on it when they need a spy
+    or other settings."""
+    root = tmp_path_factory.mktemp("pipeline")
+    write_tiny_corpus(root)
+    advisor = Advisor(Settings.load(root, env={}, **TINY), embedder=embedder)
+    advisor.build_index()
+    return advisor
+
+
+def spied(bot: Advisor) -> tuple[Advisor, CountingEmbedder]:
+    spy = CountingEmbedder(bot.embedder)  # type: ignore[arg-type]
+    return Advisor(bot.settings, embedder=spy), spy  # type: ignore[arg-type]
+
+
+def test_the_query_is_encoded_once_per_answer(bot: Advisor) -> None:
+    advisor, spy = spied(bot)
+    answer = advisor.ask(QUESTION)
+    assert spy.queries == [QUESTION]
+    assert answer.query.vector is not None and answer.citations
+
+
+def test_a_follow_up_encodes_only_its_standalone_query(bot: Advisor) -> None:
+    advisor, spy = spied(bot)
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "Practice LeetCode. [1]"}]
+    answer = advisor.ask("and what about projects?", history)
+    assert spy.queries == [answer.query.standalone]
+    assert answer.query.standalone != answer.query.question
+
+
+def test_each_option_of_a_comparison_adds_its_own_encoding(bot: Advisor) -> None:
+    advisor, spy = spied(bot)
+    answer = advisor.ask("should I practice LeetCode or choose a PhD supervisor?")
+    assert spy.queries == [answer.query.standalone, "should I practice LeetCode?", "should I choose a PhD supervisor?"]
+    assert len(answer.query.sides) == 2
+
+
+def test_answer_to_dict_carries_outcome_coverage_query_and_highlighted_citations(bot: Advisor) -> None:
+    answer = bot.ask(QUESTION)
+    data = json.loads(json.dumps(answer.to_dict()))  # plain JSON: the CLI, UI, API and feedback log share it
+    assert data["outcome"] == "answered" and data["coverage"] == "answered" and data["refused"] is False
+    assert data["question"] == QUESTION and data["query"] == answer.query.standalone
+    assert data["generator"] == "extractive" and data["notice"] is None
+    assert data["index_version"] == bot.index.version
+    assert [c["n"] for c in data["citations"]] == list(range(1, len(answer.citations) + 1))
+    for c in data["citations"]:
+        assert c["highlights"] and all(c["text"][a:b] in c["quote"] for a, b in c["highlights"])
+    assert {"condense", "embed", "retrieve", "generate", "total"} <= set(data["timings"])
+    assert len(data["passages"]) == len(answer.passages)
+
+
+def test_streamed_text_is_the_answer_text(bot: Advisor) -> None:
+    stream = bot.stream(QUESTION)
+    assert isinstance(stream, AnswerStream) and stream.answer is None
+    pieces = list(stream)
+    assert len(pieces) > 1 and stream.answer is not None
+    assert "".join(pieces).strip() == stream.answer.text
+
+
+def test_an_unknown_generator_is_refused_before_anything_runs(bot: Advisor) -> None:
+    advisor, spy = spied(bot)
+    with pytest.raises(UnknownGeneratorError, match="Available: extractive, local, openai_compat") as caught:
+        advisor.stream(QUESTION, generator="gpt-17")
+    assert "'gpt-17'" in str(caught.value)
+    assert spy.queries == [] and spy.texts == []  # nothing was encoded, let alone searched
+
+
+def unavailable_local(bot: Advisor, tmp_path: Path) -> Advisor:
+    missing = tmp_path / "missing.gguf"
+    return Advisor(bot.settings.with_overrides(**{"generators.local.model_path": str(missing)}), embedder=bot.embedder)
+
+
+def test_an_unavailable_generator_falls_back_with_what_is_missing(bot: Advisor, tmp_path: Path) -> None:
+    stream = unavailable_local(bot, tmp_path).stream(QUESTION, generator="local")
+    shown = "".join(stream)
+    answer = stream.answer
+    assert answer is not None
+    assert answer.outcome is Outcome.FELL_BACK and answer.generator == "extractive" and answer.citations
+    assert answer.notice and "local generator failed" in answer.notice
+    assert "missing.gguf is not a file" in answer.notice
+    assert answer.notice in shown and answer.notice not in answer.text  # streamed once, not kept in the text
+    assert answer.coverage.value == "answered"  # the essays covered it; only the generator changed
+
+
+def test_every_missing_piece_is_in_the_notice(bot: Advisor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine without llama-cpp-python: the notice lists the package and the model at once."""
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import and find_spec now fail, as if not installed
+    answer = unavailable_local(bot, tmp_path).ask(QUESTION, generator="local")
+    assert answer.outcome is Outcome.FELL_BACK and answer.notice
+    assert "llama-cpp-python is not installed" in answer.notice and "missing.gguf is not a file" in answer.notice
+
+
+def test_the_pipeline_is_built_from_parts_without_an_advisor(bot: Advisor) -> None:
+    s = bot.settings
+    store = IndexStore(s.index_path, s.index, s.chunking)
+    searcher = Searcher(LiveIndex(store, bot.embedder.name), bot.embedder, s.retrieval)
+    pipeline = AnswerPipeline(searcher, bot.embedder, GeneratorRegistry(s), s.answer, s.retrieval)
+    stream = pipeline.stream(QUESTION)
+    list(stream)
+    assert stream.answer is not None
+    assert stream.answer.text == bot.ask(QUESTION).text
+
+
+def test_k_limits_the_passages(bot: Advisor) -> None:
+    assert len(bot.ask(QUESTION, k=2).passages) == 2
+    assert len(bot.ask(QUESTION, k=4).passages) == 4

