@@ -14,7 +14,8 @@ import pytest
 from helpers import REPO, write_tiny_corpus
 
 from advisor_bot import Advisor, Settings
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder, make_embedder
+from advisor_bot.settings import EmbeddingSettings
 
 # The tiny corpus is too small for the relevance thresholds calibrated on the real one; these
 # keep its questions answered unless a test asks otherwise.
@@ -27,8 +28,14 @@ TINY = {
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceEmbedder:
-    return SentenceEmbedder()
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """The product's own encoder: the model exported to ONNX (taken from the user's cache, or
+    exported into it once per machine), as every question runs it. Tests of the
+    sentence-transformers encoder build their own."""
+    encoder = make_embedder(EmbeddingSettings(), tmp_path_factory.mktemp("encoder-index"))
+    encoder.prepare_build(Path())
+    assert encoder.backend == "onnx", "the ONNX export failed; see the log"
+    return encoder
 
 
 @pytest.fixture
@@ -43,14 +50,14 @@ def tiny_settings(tiny_root: Path) -> Settings:
 
 
 @pytest.fixture
-def tiny_advisor(tiny_settings: Settings, embedder: SentenceEmbedder) -> Advisor:
+def tiny_advisor(tiny_settings: Settings, embedder: Embedder) -> Advisor:
     advisor = Advisor(tiny_settings, embedder=embedder)
     advisor.build_index()
     return advisor
 
 
 @pytest.fixture(scope="session")
-def real_advisor(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def real_advisor(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     """The product's own corpus/, indexed into a temporary folder (never the user's index/).
     Only for tests marked slow: building it takes about 25 s."""
     root = tmp_path_factory.mktemp("real")

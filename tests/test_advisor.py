@@ -19,13 +19,13 @@ from advisor_bot import (
     Upload,
 )
 from advisor_bot.advisor import clean_history
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 
 INTERVIEWS = "How do I prepare for coding interviews?"
 
 
 @pytest.fixture
-def unbuilt(tiny_settings: Settings, embedder: SentenceEmbedder) -> Advisor:
+def unbuilt(tiny_settings: Settings, embedder: Embedder) -> Advisor:
     """An Advisor over the tiny corpus with no index: input is checked before the index is needed."""
     return Advisor(tiny_settings, embedder=embedder)
 
@@ -128,12 +128,12 @@ def test_k_sets_the_number_of_passages(tiny_advisor: Advisor) -> None:
     assert len(tiny_advisor.ask(INTERVIEWS, k=2).passages) == 2
 
 
-def test_load_without_index_and_without_build(tiny_settings: Settings, embedder: SentenceEmbedder) -> None:
+def test_load_without_index_and_without_build(tiny_settings: Settings, embedder: Embedder) -> None:
     with pytest.raises(IndexMissingError, match="advisor-bot index"):
         Advisor.load(tiny_settings, build=False, embedder=embedder)
 
 
-def test_load_builds_when_missing_and_says_so(tiny_settings: Settings, embedder: SentenceEmbedder) -> None:
+def test_load_builds_when_missing_and_says_so(tiny_settings: Settings, embedder: Embedder) -> None:
     heard: list[str] = []
     advisor = Advisor.load(tiny_settings, say=heard.append, embedder=embedder)
     assert advisor.store.current_version() is not None

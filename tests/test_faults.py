@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from advisor_bot import Advisor, IndexCorruptError, IndexWriteError, Settings, Upload
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 
 QUESTION = "How do I prepare for coding interviews?"
 NEW_ESSAY = (
@@ -22,7 +22,7 @@ NEW_ESSAY = (
 
 
 @pytest.mark.slow  # two builds
-def test_deleted_index_keeps_serving_then_recovers(tiny_advisor: Advisor, embedder: SentenceEmbedder) -> None:
+def test_deleted_index_keeps_serving_then_recovers(tiny_advisor: Advisor, embedder: Embedder) -> None:
     assert tiny_advisor.ask(QUESTION).citations
     shutil.rmtree(tiny_advisor.store.path)
     assert tiny_advisor.ask(QUESTION).citations  # the loaded version answers from memory
@@ -32,7 +32,7 @@ def test_deleted_index_keeps_serving_then_recovers(tiny_advisor: Advisor, embedd
 
 
 @pytest.mark.slow  # two builds
-def test_corrupted_index_is_reported_and_rebuilt(tiny_advisor: Advisor, embedder: SentenceEmbedder) -> None:
+def test_corrupted_index_is_reported_and_rebuilt(tiny_advisor: Advisor, embedder: Embedder) -> None:
     old = tiny_advisor.index.version
     victim = tiny_advisor.index.path / "vectors.faiss"
     data = bytearray(victim.read_bytes())
@@ -48,7 +48,7 @@ def test_corrupted_index_is_reported_and_rebuilt(tiny_advisor: Advisor, embedder
     assert tiny_advisor.index.version == report.version and tiny_advisor.ask(QUESTION).citations
 
 
-def test_truncated_index_file_is_reported(tiny_advisor: Advisor, embedder: SentenceEmbedder) -> None:
+def test_truncated_index_file_is_reported(tiny_advisor: Advisor, embedder: Embedder) -> None:
     victim = tiny_advisor.index.path / "chunks.jsonl"
     victim.write_bytes(victim.read_bytes()[:-10])
     with pytest.raises(IndexCorruptError, match=r"chunks.jsonl is \d+ bytes, expected \d+ \(truncated\?\)"):
@@ -73,7 +73,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_disk_full_during_a_build_leaves_the_old_index_serving(
-    tiny_settings: Settings, small_disk: Path, embedder: SentenceEmbedder
+    tiny_settings: Settings, small_disk: Path, embedder: Embedder
 ) -> None:
     settings = tiny_settings.with_overrides(**{"index.dir": str(small_disk / "index")})
     advisor = Advisor(settings, embedder=embedder)

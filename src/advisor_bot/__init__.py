@@ -12,9 +12,9 @@ This module is the public face: everything a user needs is importable from here.
 
 from __future__ import annotations
 
-from .advisor import Advisor
-from .answer.pipeline import AnswerStream
-from .corpus.ingest import AddReport, Upload
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AdvisorError,
     CorpusError,
@@ -32,8 +32,6 @@ from .errors import (
     UnknownGeneratorError,
     UploadError,
 )
-from .generators import BaseGenerator, Generator, Setup
-from .index.store import BuildReport, IndexStatus
 from .records import (
     Answer,
     Chunk,
@@ -49,7 +47,38 @@ from .records import (
     Unit,
     UnitKind,
 )
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from .advisor import Advisor
+    from .answer.pipeline import AnswerStream
+    from .corpus.ingest import AddReport, Upload
+    from .generators import BaseGenerator, Generator, Setup
+    from .index.store import BuildReport, IndexStatus
+    from .settings import Settings
+
+# The parts that pull in the whole pipeline load on first use, so `advisor-bot --help` and a
+# bad --set answer at once; `from advisor_bot import Advisor` works the same.
+_LAZY = {
+    "Advisor": ".advisor",
+    "AnswerStream": ".answer.pipeline",
+    "AddReport": ".corpus.ingest",
+    "Upload": ".corpus.ingest",
+    "BaseGenerator": ".generators",
+    "Generator": ".generators",
+    "Setup": ".generators",
+    "BuildReport": ".index.store",
+    "IndexStatus": ".index.store",
+    "Settings": ".settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'advisor_bot' has no attribute {name!r}")
+
 
 __version__ = "0.2.0"
 

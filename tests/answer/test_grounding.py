@@ -14,7 +14,7 @@ from helpers import write_tiny_corpus
 from advisor_bot import Advisor, Evidence, Outcome, Query, Settings
 from advisor_bot.answer.grounding import Grounder, split_sentences
 from advisor_bot.generators.prompts import source_header
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 from advisor_bot.text.markers import markers
 
 QUESTION = "How do I prepare for coding interviews?"
@@ -22,7 +22,7 @@ LEETCODE = "Practice LeetCode problems every week."
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     """The tiny corpus, indexed once; the tests only read it."""
     root = tmp_path_factory.mktemp("grounding")
     write_tiny_corpus(root)

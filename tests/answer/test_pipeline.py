@@ -15,7 +15,7 @@ from advisor_bot import Advisor, AnswerStream, Outcome, Settings, UnknownGenerat
 from advisor_bot.answer.pipeline import AnswerPipeline
 from advisor_bot.answer.retrieval import Searcher
 from advisor_bot.generators import GeneratorRegistry
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.live import LiveIndex
 from advisor_bot.index.store import IndexStore
 
@@ -23,7 +23,7 @@ QUESTION = "How do I prepare for coding interviews?"
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     """The tiny corpus, indexed once; tests open their own Advisor on it when they need a spy
     or other settings."""
     root = tmp_path_factory.mktemp("pipeline")

@@ -12,7 +12,7 @@ from helpers import write_tiny_corpus
 from advisor_bot import Advisor, Coverage, Outcome, Settings
 from advisor_bot.answer.relevance import grade, informative_stems, signals, unknown_words
 from advisor_bot.generators.wording import REFUSAL
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 from advisor_bot.records import Query
 
 SALARY = "what salary does an ML research scientist at Google make?"
@@ -27,14 +27,14 @@ Research interns at big labs are paid about 8,000 dollars a month. Startups pay 
 """
 
 
-def build(root: Path, embedder: SentenceEmbedder) -> Advisor:
+def build(root: Path, embedder: Embedder) -> Advisor:
     advisor = Advisor(Settings.load(root, env={}, **TINY), embedder=embedder)
     advisor.build_index()
     return advisor
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     """The tiny corpus, read-only here. None of its statements holds a number."""
     root = tmp_path_factory.mktemp("relevance")
     write_tiny_corpus(root)
@@ -125,7 +125,7 @@ def test_asking_for_a_number_the_statements_lack_is_a_quantity_gap(bot: Advisor)
     assert not signals(other, answer.passages, bot.index.bm25, bot.embedder, bot.settings.answer).quantity_gap
 
 
-def test_a_statement_holding_the_number_closes_the_gap(tmp_path: Path, embedder: SentenceEmbedder) -> None:
+def test_a_statement_holding_the_number_closes_the_gap(tmp_path: Path, embedder: Embedder) -> None:
     write_tiny_corpus(tmp_path)
     (tmp_path / "corpus" / "essays" / "pay.md").write_text(PAY_ESSAY, encoding="utf-8")
     bot = build(tmp_path, embedder)

@@ -12,7 +12,7 @@ from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, ModelLoadError, Settings, SettingsError
 from advisor_bot.answer.retrieval import Retriever, mmr_order, rrf_fuse
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 from advisor_bot.settings import RetrievalSettings
 
 # A section made only of code: its chunk has no sentence units at all.
@@ -31,7 +31,7 @@ zeros_matrix = np.zeros((3, 3))
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     """One tiny index (plus a code-only essay) for the module: these tests only read it."""
     root = tmp_path_factory.mktemp("retrieval")
     write_tiny_corpus(root)
@@ -57,7 +57,7 @@ def test_hybrid_search_ranks_the_relevant_passage_first(bot: Advisor) -> None:
     assert {"embed", "dense", "bm25", "fusion"} <= set(timings)
 
 
-def test_passages_carry_their_sentences_stored_vectors(bot: Advisor, embedder: SentenceEmbedder) -> None:
+def test_passages_carry_their_sentences_stored_vectors(bot: Advisor, embedder: Embedder) -> None:
     """Later steps score sentences with these instead of embedding them again."""
     p = bot.searcher.retriever().search("Implement logistic regression from scratch", 1)[0]
     assert p.unit_vectors is not None and p.unit_vectors.shape == (len(p.units), embedder.dimension)
@@ -65,7 +65,7 @@ def test_passages_carry_their_sentences_stored_vectors(bot: Advisor, embedder: S
     assert np.allclose(p.unit_vectors, fresh, atol=1e-4)
 
 
-def test_a_given_query_vector_is_not_encoded_again(bot: Advisor, embedder: SentenceEmbedder) -> None:
+def test_a_given_query_vector_is_not_encoded_again(bot: Advisor, embedder: Embedder) -> None:
     from helpers import CountingEmbedder
 
     spy = CountingEmbedder(embedder)
@@ -163,6 +163,7 @@ def test_a_chunk_without_sentences_falls_back_to_its_own_cosine(bot: Advisor) ->
     assert top[0].unit_vectors is not None and len(top[0].unit_vectors) == 0
 
 
+@pytest.mark.slow  # imports torch for the CrossEncoder (about 10 s)
 def test_reranker_hook_reorders_with_a_cross_encoder(bot: Advisor, tmp_path: Path) -> None:
     """No cross-encoder weights exist offline here, so this builds a tiny, untrained one from
     the packaged MiniLM folder: it checks the code path (load, score pairs, reorder), not the

@@ -10,7 +10,7 @@ from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, Passage, Point, Query, Settings, UnitKind
 from advisor_bot.answer.select import select_points, select_resources
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 
 APPLYING = """---
 title: "Applying to PhD Programs"
@@ -44,7 +44,7 @@ NOT_SAID = {UnitKind.QUESTION, UnitKind.LEAD, UnitKind.FRAGMENT}
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     """The tiny corpus plus two essays, chunked small enough that neighbouring chunks share a sentence."""
     root = tmp_path_factory.mktemp("select")
     write_tiny_corpus(root)

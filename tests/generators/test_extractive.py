@@ -13,13 +13,13 @@ from advisor_bot import Advisor, Document, Evidence, Query, Settings
 from advisor_bot.generators import GeneratorRegistry, NoOptions
 from advisor_bot.generators.extractive import ExtractiveGenerator
 from advisor_bot.generators.wording import NO_TOPICS_HINT, REFUSAL, plain_section, plain_title, refusal_text, speaker
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 
 MARKER_AT_END = re.compile(r"\[\d+\]$")
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     root = tmp_path_factory.mktemp("extractive")
     write_tiny_corpus(root)
     advisor = Advisor(Settings.load(root, env={}, **TINY), embedder=embedder)

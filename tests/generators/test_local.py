@@ -15,7 +15,7 @@ from helpers import write_tiny_corpus
 from advisor_bot import Advisor, GeneratorUnavailableError, Outcome, Settings, SettingsError
 from advisor_bot.generators import GeneratorRegistry, Setup
 from advisor_bot.generators.local import LocalGenerator, LocalOptions, model_path, packaged_model
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 
 QUESTION = "How do I prepare for coding interviews?"
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
@@ -28,7 +28,7 @@ needs_model = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     root = tmp_path_factory.mktemp("local")
     write_tiny_corpus(root)
     advisor = Advisor(Settings.load(root, env={}, **TINY), embedder=embedder)

@@ -26,7 +26,7 @@ from helpers import free_port, write_tiny_corpus
 from advisor_bot import Advisor, Evidence, GeneratorError, Outcome, Query, Settings
 from advisor_bot.generators.local import packaged_model
 from advisor_bot.generators.openai_compat import OpenAICompatGenerator
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 from advisor_bot.text.markers import markers
 
 QUESTION = "How do I prepare for coding interviews?"
@@ -73,7 +73,7 @@ class FaultyServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def _answer(self, h: BaseHTTPRequestHandler, step: Step, body: dict[str, Any]) -> None:
@@ -147,7 +147,7 @@ def faulty() -> Iterator[Callable[[list[Step]], FaultyServer]]:
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Advisor:
+def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
     """The tiny corpus, indexed once for the module (the tests only change generator settings)."""
     root = tmp_path_factory.mktemp("compat")
     write_tiny_corpus(root)

@@ -25,7 +25,7 @@ from advisor_bot.generators import GeneratorRegistry, entry_points
 from advisor_bot.generators.extractive import ExtractiveGenerator
 from advisor_bot.generators.local import LocalGenerator
 from advisor_bot.generators.openai_compat import OpenAICompatGenerator
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 
 BUILT_INS = {"extractive": ExtractiveGenerator, "local": LocalGenerator, "openai_compat": OpenAICompatGenerator}
 
@@ -164,9 +164,7 @@ def test_old_flat_option_names_still_work_with_a_deprecation(tmp_path: Path) -> 
     assert GeneratorRegistry(settings).setup("local").options.max_tokens == 32
 
 
-def test_a_plug_in_generator_is_found_configured_and_used(
-    echo_plugin: str, tmp_path: Path, embedder: SentenceEmbedder
-) -> None:
+def test_a_plug_in_generator_is_found_configured_and_used(echo_plugin: str, tmp_path: Path, embedder: Embedder) -> None:
     write_tiny_corpus(tmp_path)
     settings = Settings.load(tmp_path, env={}, **TINY, **{"generators.echo.prefix": "Echo:"})
     registry = GeneratorRegistry(settings)

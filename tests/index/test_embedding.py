@@ -16,6 +16,12 @@ from advisor_bot.index.embedding import Embedder, SentenceEmbedder, canonical_mo
 from advisor_bot.settings import EmbeddingSettings
 
 
+@pytest.fixture(scope="module")
+def embedder() -> SentenceEmbedder:
+    """This module tests the sentence-transformers encoder itself (the session one is ONNX)."""
+    return SentenceEmbedder()
+
+
 def test_packaged_model_resolves_to_a_local_folder() -> None:
     target, local = resolve_model("all-MiniLM-L6-v2")
     assert local
@@ -43,6 +49,7 @@ def test_a_file_is_not_a_model(tmp_path: Path) -> None:
         resolve_model(str(f))
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_the_model_loads_on_first_use_and_a_bad_one_says_so() -> None:
     """Constructing is free (the CLI builds an Advisor for every command); the error comes
     when the model is needed, and names the setting to change."""
@@ -52,6 +59,7 @@ def test_the_model_loads_on_first_use_and_a_bad_one_says_so() -> None:
         e.encode(["text"])
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_vectors_are_unit_length_and_meaningful(embedder: SentenceEmbedder) -> None:
     v = embedder.encode(
         ["prepare for a machine learning interview", "practice coding interview questions", "bake sourdough bread"]
@@ -64,11 +72,13 @@ def test_vectors_are_unit_length_and_meaningful(embedder: SentenceEmbedder) -> N
     assert embedder.name == "sentence-transformers/all-MiniLM-L6-v2"
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_query_and_document_vectors_agree(embedder: SentenceEmbedder) -> None:
     text = "how do I find a research mentor?"
     np.testing.assert_allclose(embedder.encode_query(text), embedder.encode([text])[0], atol=1e-5)
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_query_vectors_are_cached(embedder: SentenceEmbedder) -> None:
     calls, hits = embedder.calls, embedder.cache_hits
     a = embedder.encode_query("a question asked twice")
@@ -79,6 +89,7 @@ def test_query_vectors_are_cached(embedder: SentenceEmbedder) -> None:
     assert not a.flags.writeable  # callers cannot corrupt the cache
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_the_cache_can_be_turned_off_and_is_bounded() -> None:
     off = SentenceEmbedder(EmbeddingSettings(query_cache_size=0))
     off.encode_query("again")
@@ -90,6 +101,7 @@ def test_the_cache_can_be_turned_off_and_is_bounded() -> None:
     assert (small.calls, small.cache_hits) == (3, 0)  # "second" pushed "first" out
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_fingerprint_names_the_weights(embedder: SentenceEmbedder) -> None:
     """Same weights, same fingerprint (whatever the alias); a hub name has none until downloaded."""
     assert embedder.fingerprint
@@ -97,12 +109,14 @@ def test_fingerprint_names_the_weights(embedder: SentenceEmbedder) -> None:
     assert SentenceEmbedder(EmbeddingSettings(model="someone/some-model", allow_download=True)).fingerprint == ""
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_empty_input() -> None:
     e = SentenceEmbedder()
     assert e.encode([]).shape == (0, 384)
     assert e.calls == 0
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
 def test_an_empty_folder_is_not_a_model(tmp_path: Path, embedder: SentenceEmbedder) -> None:
     """A wrong folder gives our error naming the model, not a library traceback. (It takes the
     shared embedder so that importing torch is paid once, by the fixture.)"""

@@ -20,7 +20,7 @@ from helpers import REPO, CountingEmbedder
 
 from advisor_bot import Advisor, BuildReport, IndexLockedError, Settings, Upload
 from advisor_bot.index.chunking import embedding_text
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.locking import WriteLock
 from advisor_bot.index.onnx_encoder import ENCODERS_DIR
 from advisor_bot.index.store import BUILD_STAGES, CURRENT, TMP_PREFIX
@@ -35,7 +35,7 @@ SMALL = {"chunking.chunk_size": 300, "chunking.chunk_overlap": 40}
 
 
 @pytest.fixture
-def counting(tiny_settings: Settings, embedder: SentenceEmbedder) -> tuple[Advisor, CountingEmbedder]:
+def counting(tiny_settings: Settings, embedder: Embedder) -> tuple[Advisor, CountingEmbedder]:
     spy = CountingEmbedder(embedder)
     advisor = Advisor(tiny_settings, embedder=spy)  # type: ignore[arg-type]
     advisor.build_index()
@@ -89,9 +89,7 @@ def test_build_reports_the_files_it_skipped(tiny_advisor: Advisor) -> None:
     assert report.to_dict()["problems"][0].startswith("essays/empty.md: ")
 
 
-def test_a_running_advisor_sees_a_version_published_by_another(
-    tiny_settings: Settings, embedder: SentenceEmbedder
-) -> None:
+def test_a_running_advisor_sees_a_version_published_by_another(tiny_settings: Settings, embedder: Embedder) -> None:
     serving = Advisor(tiny_settings, embedder=embedder)
     serving.build_index()
     old = serving.index.version
@@ -120,7 +118,7 @@ def test_adding_without_reindex_writes_the_essay_only(counting: tuple[Advisor, C
     assert advisor.refresh().added == ["writing-your-first-paper"]
 
 
-def test_old_versions_are_pruned(tiny_root: Path, embedder: SentenceEmbedder) -> None:
+def test_old_versions_are_pruned(tiny_root: Path, embedder: Embedder) -> None:
     advisor = Advisor(Settings.load(tiny_root, env={}, **SMALL, **{"index.keep_versions": 2}), embedder=embedder)
     advisor.build_index()
     for i in range(2):  # three versions in all, two kept
@@ -189,7 +187,7 @@ while True:  # alternate adding an essay and rebuilding from scratch, until kill
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_leaves_a_complete_index(tiny_root: Path, embedder: SentenceEmbedder) -> None:
+def test_sigkill_at_random_moments_leaves_a_complete_index(tiny_root: Path, embedder: Embedder) -> None:
     """A real build process is killed with SIGKILL at random moments, over and over; after each kill
     the index must open (checksums and all) with every document of some corpus state exactly once.
     The moment is random but spread over the stages: after a random number of stage reports from

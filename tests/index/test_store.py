@@ -18,7 +18,7 @@ from advisor_bot.corpus.loading import load_corpus
 from advisor_bot.errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError
 from advisor_bot.index import vectors as vector_ops
 from advisor_bot.index.chunking import chunk_document
-from advisor_bot.index.embedding import SentenceEmbedder
+from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.onnx_encoder import ENCODERS_DIR
 from advisor_bot.index.store import CHUNKS, CURRENT, FORMAT_VERSION, MANIFEST, TMP_PREFIX, IndexStore
 from advisor_bot.records import Document, UnitKind
@@ -47,7 +47,7 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Document]:
 
 
 @pytest.fixture(scope="module")
-def prebuilt(tmp_path_factory: pytest.TempPathFactory, docs: list[Document], embedder: SentenceEmbedder) -> Path:
+def prebuilt(tmp_path_factory: pytest.TempPathFactory, docs: list[Document], embedder: Embedder) -> Path:
     """The tiny corpus indexed once per module: embedding is the slow part of a build."""
     path = tmp_path_factory.mktemp("prebuilt") / "index"
     IndexStore(path, IndexSettings(), CHUNKING).build(docs, embedder)
@@ -74,7 +74,7 @@ def edit_manifest(store: IndexStore, version: str, **changes: object) -> None:
     path.write_text(json.dumps(manifest))
 
 
-def test_build_then_open(store: IndexStore, docs: list[Document], embedder: SentenceEmbedder) -> None:
+def test_build_then_open(store: IndexStore, docs: list[Document], embedder: Embedder) -> None:
     report = store.build(docs, embedder)
     assert report.version and not report.up_to_date
     assert report.embedded == report.chunks > 0 and report.reused == 0
@@ -104,9 +104,7 @@ def test_build_then_open(store: IndexStore, docs: list[Document], embedder: Sent
     assert report.summary().startswith(f"Built index {report.version}: {len(docs)} documents")
 
 
-def test_chunks_round_trip_with_their_units(
-    store: IndexStore, docs: list[Document], embedder: SentenceEmbedder
-) -> None:
+def test_chunks_round_trip_with_their_units(store: IndexStore, docs: list[Document], embedder: Embedder) -> None:
     """chunks.jsonl keeps every unit (text, offsets, kind, block, leaning) as chunking made it."""
     every_kind = Document(doc_id="kinds", title="Kinds", text=KINDS_ESSAY, path="essays/kinds.md", sha256="1" * 64)
     store.build([*docs, every_kind], embedder)
@@ -122,7 +120,7 @@ def test_chunks_round_trip_with_their_units(
     assert first_line["units"][0][2] == loaded.chunks[0].units[0].text  # [start, end, text, kind, block, dependent]
 
 
-def test_every_unit_has_its_stored_vector(built: IndexStore, embedder: SentenceEmbedder) -> None:
+def test_every_unit_has_its_stored_vector(built: IndexStore, embedder: Embedder) -> None:
     loaded = built.open()
     assert loaded.unit_table is not None
     assert loaded.unit_index.ntotal == len(loaded.unit_table) == sum(len(c.units) for c in loaded.chunks)
@@ -135,7 +133,7 @@ def test_every_unit_has_its_stored_vector(built: IndexStore, embedder: SentenceE
     np.testing.assert_allclose(vectors, embedder.encode([u.text for u in chunk.units]), atol=1e-5)
 
 
-def test_unchanged_corpus_is_up_to_date(built: IndexStore, docs: list[Document], embedder: SentenceEmbedder) -> None:
+def test_unchanged_corpus_is_up_to_date(built: IndexStore, docs: list[Document], embedder: Embedder) -> None:
     version = built.current_version()
     again = built.build(docs, embedder)
     assert again.up_to_date and again.version == version and again.reused == again.chunks == len(built.open())
@@ -143,7 +141,7 @@ def test_unchanged_corpus_is_up_to_date(built: IndexStore, docs: list[Document],
     assert "is up to date" in again.summary()
 
 
-def test_rebuild_embeds_everything(built: IndexStore, docs: list[Document], embedder: SentenceEmbedder) -> None:
+def test_rebuild_embeds_everything(built: IndexStore, docs: list[Document], embedder: Embedder) -> None:
     version = built.current_version()
     report = built.build(docs, embedder, rebuild=True)
     assert report.embedded == report.chunks and report.reused == 0
@@ -151,7 +149,7 @@ def test_rebuild_embeds_everything(built: IndexStore, docs: list[Document], embe
 
 
 def test_new_chunking_rechunks_and_reuses_what_it_can(
-    built: IndexStore, docs: list[Document], embedder: SentenceEmbedder
+    built: IndexStore, docs: list[Document], embedder: Embedder
 ) -> None:
     version = built.current_version()
     wider = IndexStore(built.path, IndexSettings(), ChunkingSettings(chunk_size=400, chunk_overlap=40))
@@ -163,9 +161,7 @@ def test_new_chunking_rechunks_and_reuses_what_it_can(
     )  # short essays are one chunk either way
 
 
-def test_a_build_clears_what_killed_builds_left(
-    built: IndexStore, docs: list[Document], embedder: SentenceEmbedder
-) -> None:
+def test_a_build_clears_what_killed_builds_left(built: IndexStore, docs: list[Document], embedder: Embedder) -> None:
     """A build killed by SIGKILL leaves its half-written version folder, CURRENT.tmp or a partial
     model export (up to 90 MB each); the next build, under the same lock, removes them."""
     half = built.path / f"{TMP_PREFIX}v20200101T000000000000-abcdef"
@@ -191,7 +187,7 @@ def test_other_model_is_a_clear_error(built: IndexStore) -> None:
     assert str(err.value).endswith(REBUILD_HINT)
 
 
-def test_other_weights_under_the_same_name_are_refused(built: IndexStore, embedder: SentenceEmbedder) -> None:
+def test_other_weights_under_the_same_name_are_refused(built: IndexStore, embedder: Embedder) -> None:
     """The manifest records a hash of the weights, so a fine-tuned copy saved under the same
     model name cannot silently search vectors made by the original."""
     assert built.open().manifest["model"]["fingerprint"] == embedder.fingerprint != ""
@@ -202,9 +198,7 @@ def test_other_weights_under_the_same_name_are_refused(built: IndexStore, embedd
 
 
 @pytest.mark.parametrize("found", [2, 999])
-def test_other_format_is_a_clear_error(
-    built: IndexStore, docs: list[Document], embedder: SentenceEmbedder, found: int
-) -> None:
+def test_other_format_is_a_clear_error(built: IndexStore, docs: list[Document], embedder: Embedder, found: int) -> None:
     """An index from v1 of this package (format 2: no units in chunks.jsonl) or a future one is
     refused with the rebuild hint, never read wrongly."""
     edit_manifest(built, built.current_version(), format_version=found)
@@ -271,7 +265,7 @@ def test_status_before_the_first_build(store: IndexStore, docs: list[Document]) 
     assert before.version is None and not before.up_to_date and before.added == sorted(d.doc_id for d in docs)
 
 
-def test_status_lists_what_is_out_of_date(built: IndexStore, docs: list[Document], embedder: SentenceEmbedder) -> None:
+def test_status_lists_what_is_out_of_date(built: IndexStore, docs: list[Document], embedder: Embedder) -> None:
     status = built.status(docs, model_name=embedder.name)
     assert status.up_to_date and status.documents == len(docs) and status.index_type == "flat"
     assert status.model == embedder.name and status.error is None
@@ -281,9 +275,7 @@ def test_status_lists_what_is_out_of_date(built: IndexStore, docs: list[Document
     assert built.status(docs, model_name="other/model").settings_changed == ["model"]
 
 
-def test_an_index_from_an_older_splitter_is_stale(
-    built: IndexStore, docs: list[Document], embedder: SentenceEmbedder
-) -> None:
+def test_an_index_from_an_older_splitter_is_stale(built: IndexStore, docs: list[Document], embedder: Embedder) -> None:
     """Units are stored with their chunks; when the splitter changes (SPLITTER_VERSION), a build
     must re-split even though no essay and no chunk id changed."""
     version = str(built.current_version())
@@ -295,7 +287,7 @@ def test_an_index_from_an_older_splitter_is_stale(
 
 
 def test_crossing_the_ann_threshold_rebuilds_the_index_type(
-    built: IndexStore, docs: list[Document], embedder: SentenceEmbedder
+    built: IndexStore, docs: list[Document], embedder: Embedder
 ) -> None:
     version = built.current_version()
     hnsw = IndexStore(built.path, IndexSettings(ann_threshold=0), CHUNKING)
@@ -307,7 +299,7 @@ def test_crossing_the_ann_threshold_rebuilds_the_index_type(
 
 
 def test_hnsw_search_depth_comes_from_the_settings(
-    tmp_path: Path, built: IndexStore, docs: list[Document], embedder: SentenceEmbedder
+    tmp_path: Path, built: IndexStore, docs: list[Document], embedder: Embedder
 ) -> None:
     """A saved HNSW index remembers the efSearch it was built with; opening applies the
     current setting instead, so it can be tuned without a rebuild."""

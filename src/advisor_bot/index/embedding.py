@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from cachetools import LRUCache
 
 from ..errors import ModelLoadError
+from ..files import make_readable
 from ..settings import EmbeddingSettings
 from .onnx_encoder import OnnxEmbedder
 
@@ -117,8 +120,13 @@ def make_embedder(settings: EmbeddingSettings, index_dir: Path) -> Embedder:
 
 
 class AutoEmbedder:
-    """ONNX once the exported model sits in the index folder, sentence-transformers until then.
-    Both give the same vectors (within 1e-4 cosine), so an index built by one serves the other."""
+    """ONNX once the exported model is at hand, sentence-transformers until then. Both give the
+    same vectors (within 1e-4 cosine), so an index built by one serves the other.
+
+    The export lives in the index folder (index/encoders/<fingerprint>/), so an index and the
+    encoder its questions need travel together; a copy in the user's cache
+    (~/.cache/advisor-bot/encoders/) spares every further project, and every test index, the
+    export and the torch import it needs."""
 
     def __init__(self, settings: EmbeddingSettings, model_dir: Path, index_dir: Path) -> None:
         from .onnx_encoder import encoder_path, fingerprint
@@ -129,6 +137,7 @@ class AutoEmbedder:
         self._name = canonical_model_name(settings.model)
         self._fingerprint = fingerprint(model_dir)
         self.onnx_path = encoder_path(index_dir, model_dir)
+        self.cached_path = cached_encoder_path(self._fingerprint)
         self._impl: Any = None
         self._lock = threading.Lock()
 
@@ -140,18 +149,26 @@ class AutoEmbedder:
     def fingerprint(self) -> str:
         return self._fingerprint
 
+    def _exported(self) -> Path | None:
+        for path in (self.onnx_path, self.cached_path):
+            if path.is_file():
+                return path
+        return None
+
     @property
     def backend(self) -> str:
-        return "onnx" if self.onnx_path.is_file() else "torch"
+        return "onnx" if self._exported() else "torch"
 
     def _current(self) -> Embedder:
         with self._lock:
-            if self._impl is None or (self.backend == "onnx" and not isinstance(self._impl, OnnxEmbedder)):
-                if self.onnx_path.is_file():
-                    self._impl = OnnxEmbedder(self._name, self.model_dir, self.onnx_path, self.settings)
+            exported = self._exported()
+            if self._impl is None or (exported is not None and not isinstance(self._impl, OnnxEmbedder)):
+                if exported is not None:
+                    self._impl = OnnxEmbedder(self._name, self.model_dir, exported, self.settings)
                 else:
                     self._impl = SentenceEmbedder(self.settings)
-            return self._impl
+            impl: Embedder = self._impl
+            return impl
 
     @property
     def dimension(self) -> int:
@@ -164,16 +181,44 @@ class AutoEmbedder:
         return self._current().encode_query(text)
 
     def prepare_build(self, index_dir: Path) -> None:
-        """Export the model to ONNX (once per model and index folder) so this build and every
-        later question run without torch. A failed export leaves sentence-transformers in use."""
+        """Put the exported model in the index folder: copied from the user's cache when it is
+        there, else exported (once per model and machine; needs torch) into both. A failed
+        export leaves sentence-transformers in use."""
         if self.onnx_path.is_file():
             return
         from .onnx_encoder import export
 
         try:
-            export(self.model_dir, self.onnx_path)
+            if not self.cached_path.is_file():
+                try:
+                    export(self.model_dir, self.cached_path)
+                except OSError:  # no writable cache: export straight into the index
+                    export(self.model_dir, self.onnx_path)
+                    return
+            _place(self.cached_path, self.onnx_path)
         except Exception as exc:  # an exporter failure must not stop a build: torch still encodes
             log.warning("could not export %s to ONNX (%s); encoding with sentence-transformers", self._name, exc)
+
+
+def cached_encoder_path(fingerprint: str) -> Path:
+    """Where the user's cache keeps an exported model ($XDG_CACHE_HOME, else ~/.cache)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "advisor-bot" / "encoders" / fingerprint / "model.onnx"
+
+
+def _place(source: Path, target: Path) -> None:
+    """A hard link when both sit on one file system (no copy of 90 MB), else a copy; atomic."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".place-{os.getpid()}-{target.name}")
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+            make_readable(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class SentenceEmbedder:

@@ -589,9 +589,10 @@ class IndexStore:
         with contextlib.suppress(OSError):
             (self.path / f"{CURRENT}.tmp").unlink(missing_ok=True)
         # a model export killed mid-write (prepare_build runs under this lock) leaves up to 90 MB
-        for p in self.path.glob(f"{ENCODERS_DIR}/*/.export-*"):
-            with contextlib.suppress(OSError):
-                p.unlink()
+        for pattern in (".export-*", ".place-*"):
+            for p in self.path.glob(f"{ENCODERS_DIR}/*/{pattern}"):
+                with contextlib.suppress(OSError):
+                    p.unlink()
 
     def _current_or_none(self) -> str | None:
         try:
