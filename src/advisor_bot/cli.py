@@ -367,19 +367,38 @@ def evaluate_cmd(
 @click.option(
     "--no-auth",
     is_flag=True,
-    help="Serve beyond this machine without a login (otherwise ADVISOR_BOT_USERNAME/PASSWORD are required).",
+    help="Serve beyond this machine without a login or API key (otherwise ADVISOR_BOT_USERNAME/PASSWORD "
+    "and ADVISOR_BOT_API_KEY are required).",
 )
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, no_auth: bool) -> None:
-    """Start the chat UI in the browser."""
+    """Serve the chat UI at /, the OpenAI-compatible API at /v1 and MCP at /mcp."""
 
     def go() -> None:
-        from .server.ui import serve as serve_ui
+        from .server.app import serve as serve_app
 
         settings = _settings(ctx).with_overrides(
             **({"ui.host": host} if host else {}), **({"ui.port": port} if port else {})
         )
-        serve_ui(settings, no_auth=no_auth)
+        serve_app(settings, no_auth=no_auth)
+
+    _run(go)
+
+
+@main.command(name="mcp")
+@click.pass_context
+def mcp_cmd(ctx: click.Context) -> None:
+    """Speak MCP over stdio: tools ask_advisor and search_advice, the essays as resources.
+
+    For an MCP client's config: {"command": "advisor-bot", "args": ["mcp"]} (with the venv's
+    advisor-bot, or ADVISOR_BOT_ROOT set to the project folder)."""
+
+    def go() -> None:
+        from .advisor import Advisor
+        from .server.mcp_server import run_stdio
+
+        advisor = Advisor.load(_settings(ctx), say=_say)  # messages go to stderr: stdout is the protocol
+        run_stdio(advisor)
 
     _run(go)
 

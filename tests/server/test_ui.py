@@ -12,7 +12,8 @@ import gradio as gr
 import pytest
 
 from advisor_bot import Advisor, Settings, SettingsError, UploadError
-from advisor_bot.server.ui import add_report_markdown, build_ui, essay_uploads, login
+from advisor_bot.server.access import access_for
+from advisor_bot.server.ui import add_report_markdown, build_ui, essay_uploads
 
 INTERVIEWS = "How do I prepare for coding interviews?"
 
@@ -22,19 +23,22 @@ def handler(demo: gr.Blocks, name: str) -> Callable[..., Any]:
     return next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name)
 
 
-def test_open_bind_needs_a_login_or_an_explicit_no_auth(tmp_path: Path) -> None:
+def test_open_bind_needs_a_login_and_an_api_key_or_an_explicit_no_auth(tmp_path: Path) -> None:
     local = Settings.load(tmp_path, env={})
-    assert login(local, no_auth=False, env={}) is None
+    assert access_for(local, no_auth=False, env={}).login is None
     public = Settings.load(tmp_path, env={}, **{"ui.host": "0.0.0.0"})
-    with pytest.raises(SettingsError, match=r"ADVISOR_BOT_USERNAME and ADVISOR_BOT_PASSWORD.*--no-auth"):
-        login(public, no_auth=False, env={})
-    assert login(public, no_auth=True, env={}) is None
-    creds = {"ADVISOR_BOT_USERNAME": "ann", "ADVISOR_BOT_PASSWORD": "s3cret"}
-    assert login(public, no_auth=False, env=creds) == ("ann", "s3cret")
-    assert login(local, no_auth=False, env=creds) == ("ann", "s3cret")  # given, a login is always used
+    with pytest.raises(SettingsError, match=r"ADVISOR_BOT_USERNAME and ADVISOR_BOT_PASSWORD.*API_KEY.*--no-auth"):
+        access_for(public, no_auth=False, env={})
+    open_on_purpose = access_for(public, no_auth=True, env={})
+    assert open_on_purpose.login is None and open_on_purpose.open_beyond_localhost
+    creds = {"ADVISOR_BOT_USERNAME": "ann", "ADVISOR_BOT_PASSWORD": "s3cret", "ADVISOR_BOT_API_KEY": "k-1"}
+    guarded = access_for(public, no_auth=False, env=creds)
+    assert guarded.login == ("ann", "s3cret") and guarded.api_key == "k-1"
+    assert guarded.check_login("ann", "s3cret") and not guarded.check_login("ann", "wrong")
+    assert access_for(local, no_auth=False, env=creds).login == ("ann", "s3cret")  # given, a login is always used
     assert Settings.load(tmp_path, env=creds).ui.host == "127.0.0.1"  # not mistaken for settings
     trusting = public.with_overrides(**{"ui.require_auth_off_localhost": False})
-    assert login(trusting, no_auth=False, env={}) is None
+    assert access_for(trusting, no_auth=False, env={}).login is None
 
 
 def test_chat_streams_then_links_citations_and_escapes_the_question(tiny_advisor: Advisor) -> None:
@@ -82,7 +86,7 @@ def test_votes_are_logged_with_the_answer(tiny_advisor: Advisor) -> None:
 def test_export_offers_a_markdown_file(tiny_advisor: Advisor) -> None:
     demo = build_ui(tiny_advisor)
     records = list(handler(demo, "respond")(INTERVIEWS, [], [], "extractive", 3, False))[-1][3]
-    export = handler(demo, "export")
+    export = handler(demo, "export_chat")
     offered = export(records)
     assert offered["visible"] is True and offered["value"].endswith(".md")
     text = Path(offered["value"]).read_text(encoding="utf-8")

@@ -94,6 +94,7 @@ def serve(settings: Settings, *, no_auth: bool = False) -> None:
     advisor = Advisor.load(settings, say=say, progress=sys.stderr.isatty())
     for problem in advisor.problems:
         say(f"skipped {problem}")
+    say("loading the embedding model ...")
     advisor.retrieve("warm up")  # loads the encoder now, not on the first question
     app = create_app(advisor, access)
     host, port = settings.ui.host, settings.ui.port

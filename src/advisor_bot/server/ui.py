@@ -1,13 +1,15 @@
-"""The Gradio app: a streamed, cited chat with a sources panel, feedback, export and an add tab.
+"""The Gradio app: a streamed, cited chat with a sources panel, feedback, export and an add tab,
+plus four named API endpoints for gradio_client (/ask, /search, /export, /feedback).
 
-Rendering lives in render.py (pure functions, sanitised); this module wires it to Gradio.
+Rendering lives in render.py (pure functions, sanitised); this module wires it to Gradio. The
+chat's own events are private; the API endpoints are stateless (everything they need comes
+with the call) and check their inputs, answering bad ones with a clear message. What a
+browser session holds is bounded: the last MAX_RECORDS answers and MAX_CHAT_MESSAGES messages.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,10 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..corpus.ingest import AddReport, Upload
-from ..errors import AdvisorError, SettingsError, UploadError
+from ..errors import AdvisorError, UploadError
 from ..records import Message
-from ..settings import AUTH_PASSWORD_ENV, AUTH_USER_ENV, Settings
-from .feedback import FeedbackLog
+from .feedback import RATINGS, FeedbackLog
 from .render import answer_markdown, escape_markdown_html, export_markdown, sources_html, topic_examples
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ EXAMPLES = [
     "How should I choose a PhD supervisor?",
     "Should I do a PhD or go to industry?",
 ]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+MAX_RECORDS = 20  # answers a browser session keeps (sources panel, export, votes)
+MAX_CHAT_MESSAGES = 40  # messages the chat component sends back and forth
+MAX_MESSAGE_CHARS = 20_000  # characters kept of each chat message
 
 CSS = """
 .sources-panel {max-height: 72vh; overflow-y: auto;}
@@ -82,25 +85,30 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
     index = advisor.index
     examples = EXAMPLES + topic_examples(list(index.documents.values()), index.chunks, limit=4)
 
+    def fail(message: str) -> gr.Error:
+        return gr.Error(message, print_exception=False)
+
+    # ---------- the chat (private events) ----------
+
     def respond(
         message: str,
-        history: list[dict[str, Any]],
+        chat: list[dict[str, Any]],
         records: list[dict[str, Any]],
         generator: str,
         k: float,
         show_scores: bool,
     ) -> Iterator[tuple[Any, ...]]:
-        history = list(history or [])
-        records = list(records or [])
+        chat = _bounded_chat(chat)
+        records = list(records or [])[-MAX_RECORDS:]
         if not (message or "").strip():
-            yield history, "", sources_html(records, show_scores=show_scores), records
+            yield chat, "", sources_html(records, show_scores=show_scores), records
             return
         turns: list[Message] = []
         for r in records:
             turns += [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["text"]}]
-        history = [
-            *history,
-            {"role": "user", "content": escape_markdown_html(message)},
+        chat = [
+            *chat,
+            {"role": "user", "content": escape_markdown_html(message[:MAX_MESSAGE_CHARS])},
             {"role": "assistant", "content": ""},
         ]
         try:
@@ -108,15 +116,15 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
             text = ""
             for piece in stream:
                 text += piece
-                history[-1]["content"] = escape_markdown_html(text)
-                yield history, "", sources_html(records, show_scores=show_scores), records
+                chat[-1]["content"] = escape_markdown_html(text)
+                yield chat, "", sources_html(records, show_scores=show_scores), records
             assert stream.answer is not None
-            record = {**stream.answer.to_dict(), "turn": len(records), "message_index": len(history) - 1}
-            records.append(record)
-            history[-1]["content"] = answer_markdown(record)
+            record = {**stream.answer.to_dict(), "turn": _next_turn(records), "message_index": len(chat) - 1}
+            records = [*records, record][-MAX_RECORDS:]
+            chat[-1]["content"] = answer_markdown(record)
         except AdvisorError as exc:
-            history[-1]["content"] = escape_markdown_html(f"Sorry: {exc}")
-        yield history, "", sources_html(records, show_scores=show_scores), records
+            chat[-1]["content"] = escape_markdown_html(f"Sorry: {exc}")
+        yield chat, "", sources_html(records, show_scores=show_scores), records
 
     def on_vote(event: gr.LikeData, records: list[dict[str, Any]]) -> str:
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
@@ -129,13 +137,10 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
 
     on_vote.__annotations__["event"] = gr.LikeData  # Gradio finds event data by the real class
 
-    def export(records: list[dict[str, Any]]) -> Any:
+    def export_chat(records: list[dict[str, Any]]) -> Any:
         if not records:
             return gr.update(value=None, visible=False)
-        folder = Path(tempfile.mkdtemp(prefix="advisor-bot-export-"))
-        path = folder / f"advisor-bot-{time.strftime('%Y%m%d-%H%M%S')}.md"
-        path.write_text(export_markdown(records), encoding="utf-8")
-        return gr.update(value=str(path), visible=True)
+        return gr.update(value=str(_export_file(records)), visible=True)
 
     def add_essay(
         files: list[Any] | None,
@@ -159,6 +164,63 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         except AdvisorError as exc:
             return escape_markdown_html(f"Nothing was added: {exc}")
         return add_report_markdown(result)
+
+    def index_now(progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's idiom
+        """Index what is in corpus/ but not yet in the index (an add that could not finish)."""
+        from ..index.store import BUILD_STAGES as stages
+
+        try:
+            report = advisor.refresh(
+                on_stage=lambda s: progress((stages.index(s) + 1) / (len(stages) + 1) if s in stages else 0.5, desc=s)
+            )
+        except AdvisorError as exc:
+            return escape_markdown_html(f"Nothing was indexed: {exc}")
+        skipped = "".join(f"\n- skipped {escape_markdown_html(str(p))}" for p in report.problems)
+        return escape_markdown_html(report.summary()) + skipped
+
+    # ---------- the API: named, stateless, checked ----------
+
+    def api_ask(question: str, history: Any, generator: str, k: Any) -> tuple[str, str, dict[str, Any]]:
+        """Answer a question (earlier turns in `history`); returns the answer as markdown, the
+        sources panel as HTML, and the whole answer as JSON (Answer.to_dict())."""
+        turns = _history(history, fail)
+        name = (generator or "").strip() or None
+        try:
+            answer = advisor.ask(question or "", turns, generator=name, k=_k(k, fail))
+        except AdvisorError as exc:
+            raise fail(str(exc)) from None
+        record = {**answer.to_dict(), "turn": 0}
+        return answer_markdown(record), sources_html([record]), answer.to_dict()
+
+    def api_search(query: str, k: Any) -> list[dict[str, Any]]:
+        """The passages a standalone query retrieves, best first."""
+        try:
+            return [p.to_dict() for p in advisor.retrieve(query or "", _k(k, fail) or 5)]
+        except AdvisorError as exc:
+            raise fail(str(exc)) from None
+
+    def api_export(conversation: Any) -> str:
+        """A markdown file of a conversation: a list of answers as /ask returns them in `record`."""
+        if not isinstance(conversation, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("question"), str) and isinstance(r.get("text"), str)
+            for r in conversation
+        ):
+            raise fail(
+                "conversation must be a list of answers, each with at least 'question' and 'text' "
+                "(the `record` output of /ask)"
+            )
+        if not conversation:
+            raise fail("conversation is empty: nothing to export")
+        return str(_export_file(conversation[-MAX_RECORDS:]))
+
+    def api_feedback(rating: str, answer: Any) -> str:
+        """Record a vote ("up", "down" or "none") on an answer (the `record` output of /ask)."""
+        if rating not in RATINGS:
+            raise fail(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+        if not isinstance(answer, dict) or not isinstance(answer.get("question"), str):
+            raise fail("answer must be the `record` output of /ask (a JSON object with 'question' and 'text')")
+        feedback.record(rating, answer)
+        return f"recorded {rating}"
 
     with gr.Blocks(title="advisor-bot") as demo:
         records = gr.State([])
@@ -204,7 +266,8 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         with gr.Tab("Add an essay"):
             gr.Markdown(
                 "Upload .md, .txt or .html files, or paste the text. The essay is copied into "
-                "`corpus/essays/` with its details, indexed, and used from the next question on."
+                "`corpus/essays/` with its details, indexed, and used from the next question on. "
+                "**Index now** indexes what is in `corpus/` but not yet in the index."
             )
             with gr.Row():
                 with gr.Column():
@@ -221,21 +284,92 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
                     title = gr.Textbox(label="Title (taken from the file when empty)", elem_id="add-title")
                     author = gr.Textbox(label="Author", elem_id="add-author")
                     url = gr.Textbox(label="Link to the original (https://...)", elem_id="add-url")
-                    add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
+                    with gr.Row():
+                        add_button = gr.Button("Add and index", variant="primary", elem_id="add-button")
+                        index_button = gr.Button("Index now", elem_id="index-button")
             add_status = gr.Markdown(elem_id="add-status")
+        with gr.Column(visible=False):  # the API's own inputs and outputs, named for gradio_client
+            q_in = gr.Textbox(label="question")
+            history_in = gr.JSON(label="history", value=[])
+            generator_in = gr.Textbox(label="generator", value=default_generator)
+            k_in = gr.JSON(label="k", value=None)
+            query_in = gr.Textbox(label="query")
+            conversation_in = gr.JSON(label="conversation", value=[])
+            rating_in = gr.Textbox(label="rating", value="up")
+            record_in = gr.JSON(label="answer", value={})
+            answer_out = gr.Markdown(label="answer")
+            sources_out = gr.HTML(label="sources")
+            record_out = gr.JSON(label="record")
+            passages_out = gr.JSON(label="passages")
+            file_out = gr.File(label="conversation")
+            status_out = gr.Markdown(label="status")
+            api_buttons = [gr.Button(name) for name in ("ask", "search", "export", "feedback")]
 
-        box.submit(respond, [box, chat, records, generator, k, show_scores], [chat, box, sources, records])
-        chat.like(on_vote, [records], [vote_status])
-        show_scores.change(lambda r, s: sources_html(r, show_scores=s), [records, show_scores], [sources])
-        export_button.click(export, [records], [export_file])
+        private: Any = {"api_visibility": "private"}
+        box.submit(respond, [box, chat, records, generator, k, show_scores], [chat, box, sources, records], **private)
+        chat.like(on_vote, [records], [vote_status], **private)
+        show_scores.change(lambda r, s: sources_html(r, show_scores=s), [records, show_scores], [sources], **private)
+        export_button.click(export_chat, [records], [export_file], **private)
 
         def new_conversation() -> tuple[Any, ...]:
             return [], [], sources_html([]), gr.update(value=None, visible=False), ""
 
-        clear_button.click(new_conversation, None, [chat, records, sources, export_file, vote_status])
-        chat.clear(new_conversation, None, [chat, records, sources, export_file, vote_status])
-        add_button.click(add_essay, [files, pasted, title, author, url], [add_status])
+        clear_button.click(new_conversation, None, [chat, records, sources, export_file, vote_status], **private)
+        chat.clear(new_conversation, None, [chat, records, sources, export_file, vote_status], **private)
+        add_button.click(add_essay, [files, pasted, title, author, url], [add_status], **private)
+        index_button.click(index_now, None, [add_status], **private)
+        ask_b, search_b, export_b, feedback_b = api_buttons
+        ask_b.click(
+            api_ask, [q_in, history_in, generator_in, k_in], [answer_out, sources_out, record_out], api_name="ask"
+        )
+        search_b.click(api_search, [query_in, k_in], [passages_out], api_name="search")
+        export_b.click(api_export, [conversation_in], [file_out], api_name="export")
+        feedback_b.click(api_feedback, [rating_in, record_in], [status_out], api_name="feedback")
     return demo
+
+
+def _bounded_chat(chat: Any) -> list[dict[str, Any]]:
+    """The chat component's messages as this app wrote them, at most MAX_CHAT_MESSAGES, each cut
+    to MAX_MESSAGE_CHARS: a client cannot make the server hold (or send back) megabytes."""
+    out: list[dict[str, Any]] = []
+    for m in list(chat or [])[-MAX_CHAT_MESSAGES:]:
+        if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
+            content = m.get("content")
+            out.append({"role": m["role"], "content": content[:MAX_MESSAGE_CHARS] if isinstance(content, str) else ""})
+    return out
+
+
+def _next_turn(records: list[dict[str, Any]]) -> int:
+    return (max((int(r.get("turn", 0)) for r in records), default=-1) + 1) if records else 0
+
+
+def _export_file(records: list[dict[str, Any]]) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="advisor-bot-export-"))
+    path = folder / f"advisor-bot-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    path.write_text(export_markdown(records), encoding="utf-8")
+    return path
+
+
+def _k(value: Any, fail: Any) -> int | None:
+    """k as sent over the API: a whole number from 1 to 50 (or nothing: the setting)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        raise fail(f"k must be a whole number from 1 to 50, not {value!r}")
+    if not 1 <= int(value) <= 50:
+        raise fail(f"k must be from 1 to 50, not {int(value)}")
+    return int(value)
+
+
+def _history(value: Any, fail: Any) -> list[Message]:
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        for t in value
+    ):
+        raise fail('history must be a list of {"role": "user"|"assistant", "content": "..."} turns')
+    return [{"role": t["role"], "content": t["content"]} for t in value]
 
 
 def _unavailable_note(advisor: Advisor) -> str:
@@ -281,59 +415,3 @@ def add_report_markdown(result: AddReport) -> str:
             "Ask away: the next question already searches the new text.",
         ]
     return "\n".join(lines) or "Nothing to add."
-
-
-def login(settings: Settings, *, no_auth: bool, env: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """The (user, password) that guards a UI bound beyond this machine, or None when none is needed.
-
-    Binding 0.0.0.0 without a login would give anyone on the network the chat and the add tab,
-    so it needs ADVISOR_BOT_USERNAME/ADVISOR_BOT_PASSWORD, or an explicit --no-auth.
-    """
-    env = dict(os.environ) if env is None else env
-    user, password = env.get(AUTH_USER_ENV, ""), env.get(AUTH_PASSWORD_ENV, "")
-    if user and password:
-        return user, password
-    ui = settings.ui
-    if ui.host in LOCAL_HOSTS or no_auth or not ui.require_auth_off_localhost:
-        return None
-    raise SettingsError(
-        f"--host {ui.host} makes the chat reachable from other machines; set {AUTH_USER_ENV} and "
-        f"{AUTH_PASSWORD_ENV} to require a login, or pass --no-auth to serve it open on purpose."
-    )
-
-
-def serve(settings: Settings, *, no_auth: bool = False) -> None:
-    """Open (or build) the index, load the model, then start the UI; says when the page is usable."""
-    from ..advisor import Advisor
-
-    def say(message: str) -> None:
-        print(f"advisor-bot: {message}", file=sys.stderr, flush=True)
-
-    auth = login(settings, no_auth=no_auth)
-    say(f"opening the index in {settings.index_path} ...")
-    advisor = Advisor.load(settings, say=say, progress=sys.stderr.isatty())
-    say("loading the embedding model ...")
-    advisor.retrieve("warm up")
-    demo = build_ui(advisor)
-    demo.queue(default_concurrency_limit=4)
-    if auth:
-        say("login required (ADVISOR_BOT_USERNAME / ADVISOR_BOT_PASSWORD)")
-    elif settings.ui.host not in LOCAL_HOSTS:
-        say(
-            f"WARNING: serving on {settings.ui.host} without a login (--no-auth): anyone who can reach "
-            "this machine can use the chat and add essays"
-        )
-    host, port = settings.ui.host, settings.ui.port
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        css=CSS,
-        js=JS,
-        show_error=False,
-        quiet=True,
-        prevent_thread_lock=True,
-        auth=auth,
-        auth_message="advisor-bot: log in to continue",
-    )
-    say(f"ready at http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
-    demo.block_thread()
