@@ -127,3 +127,83 @@ class CountingEmbedder:
     def encode_query(self, text: str) -> np.ndarray:
         self.queries.append(text)
         return self.inner.encode_query(text)
+
+
+def write_settings_toml(root: Path, settings: dict[str, Any]) -> Path:
+    """advisor-bot.toml in root holding dotted settings ("section.key": value) as TOML tables."""
+    import json
+
+    sections: dict[str, dict[str, Any]] = {}
+    for dotted, value in settings.items():
+        section, key = dotted.rsplit(".", 1)
+        sections.setdefault(section, {})[key] = value
+    lines: list[str] = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]  # JSON scalars are TOML
+        lines.append("")
+    path = root / "advisor-bot.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without ADVISOR_BOT_* variables, plus `extra`; the checkout's
+    src/ first on the path, so a subprocess runs this advisor-bot."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_BOT_")}
+    env["PYTHONPATH"] = str(REPO / "src")
+    env.update(extra)
+    return env
+
+
+class RunningServer:
+    """`advisor-bot serve` in a subprocess on 127.0.0.1, its stderr in a file (the server log)."""
+
+    def __init__(self, root: Path, *, env: dict[str, str] | None = None, timeout: float = 300) -> None:
+        import subprocess
+        import sys
+        import time
+
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = root / "server.log"
+        self._log = self.log_path.open("w", encoding="utf-8")
+        command = [sys.executable, "-m", "advisor_bot", "--root", str(root), "serve", "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=self._log, env=clean_env(**(env or {})), cwd=root
+        )
+        deadline = time.monotonic() + timeout
+        while "ready at" not in self.log():
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("advisor-bot serve exited before it was ready:\n" + self.log())
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("advisor-bot serve did not say it was ready:\n" + self.log())
+            time.sleep(0.2)
+
+    def log(self) -> str:
+        """Everything the server wrote to stderr so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+        self._log.close()
+
+
+def tiny_served_root(root: Path, settings: dict[str, Any]) -> Path:
+    """root with the tiny corpus and an advisor-bot.toml holding `settings` (conftest's TINY)."""
+    write_tiny_corpus(root)
+    write_settings_toml(root, settings)
+    return root

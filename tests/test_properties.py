@@ -13,13 +13,22 @@ from hypothesis import strategies as st
 from advisor_bot import Advisor, DocumentError, InvalidQuestionError, Upload, UploadError
 from advisor_bot.advisor import validate_question
 from advisor_bot.corpus.ingest import prepare
-from advisor_bot.corpus.loading import load_essay
+from advisor_bot.corpus.loading import clean_text, load_essay
 from advisor_bot.index.chunking import chunk_document
 from advisor_bot.records import Document
 from advisor_bot.settings import ChunkingSettings
+from advisor_bot.text.normalize import clean_input
 
-# Unicode of every category, control characters and lone surrogates' neighbours included.
-any_text = st.text(st.characters(codec=None, exclude_categories=("Cs",)), max_size=3000)
+# Unicode of every category: control characters, lone surrogates (what Python makes of invalid
+# UTF-8 on a command line), line and paragraph separators included.
+any_text = st.text(st.characters(codec=None), max_size=3000) | st.lists(
+    st.sampled_from(["\ud800", "\udfff", "\u2028", "\u2029", "\u200b", "a", " ", "\n"]), max_size=200
+).map("".join)
+# Structures nested far deeper than any essay: blockquotes, lists, HTML elements.
+deep_markdown = st.integers(50, 600).map(
+    lambda n: "> " * n + "deep words\n" + "".join("  " * i + "- x\n" for i in range(n))
+)
+deep_html = st.integers(100, 2000).map(lambda n: "<div>" * n + "words of an essay in here" + "</div>" * n)
 markdownish = st.lists(
     st.sampled_from(
         [
@@ -58,8 +67,9 @@ def test_loader_reads_or_reports_any_file(tmp_path: Path, raw: bytes) -> None:
 
 
 @QUICK
-@given(body=markdownish | any_text, size=st.integers(200, 3000))
+@given(body=markdownish | any_text | deep_markdown, size=st.integers(200, 3000))
 def test_chunks_cover_the_text_and_point_back_into_it(body: str, size: int) -> None:
+    body = clean_text(clean_input(body))  # as every document's text is, on its way from a file
     if not body.strip():
         return
     doc = Document(doc_id="d", title="T", text=body, path="d.md", sha256=hashlib.sha256(body.encode()).hexdigest())
@@ -74,10 +84,10 @@ def test_chunks_cover_the_text_and_point_back_into_it(body: str, size: int) -> N
 
 
 @QUICK
-@given(name=st.text(max_size=40), data=st.binary(max_size=3000) | any_text)
+@given(name=st.text(max_size=40) | st.just("page.html"), data=st.binary(max_size=3000) | any_text | deep_html)
 def test_uploads_are_prepared_or_refused(name: str, data: bytes | str) -> None:
     try:
-        meta, body = prepare(Upload(name, data), max_bytes=2000)
+        meta, body = prepare(Upload(name, data), max_bytes=20_000)
     except UploadError as exc:
         assert str(exc)
         return
@@ -93,6 +103,8 @@ def test_questions_are_cleaned_or_refused(question: object) -> None:
         assert "question" in str(exc).lower()
         return
     assert cleaned and len(cleaned) <= 2000 and "\x00" not in cleaned and "\u2028" not in cleaned
+    assert not any("\ud800" <= ch <= "\udfff" for ch in cleaned)
+    cleaned.encode("utf-8")  # always encodable: the tokenizer and every file accept it
 
 
 @pytest.mark.slow

@@ -44,13 +44,56 @@ kind: post
 A research diary is useful <script>window.__pwned = 1</script> for tracking experiments.
 <img src=x onerror="window.__pwned = 2"> Write one line per experiment in the research diary.
 """
+IMAGE_ESSAY = """---
+title: "Charts of Every Run"
+kind: post
+---
+
+## Charting experiments
+
+Keep a chart of every training run so you can compare experiments at a glance.
+![loss chart](http://127.0.0.1:{port}/chart.png) Plot the loss of every run on one chart.
+"""
 SCREENSHOT = os.environ.get("UPDATE_SCREENSHOT") == "1"
 QUESTION = "How do I prepare for an ML interview?" if SCREENSHOT else "How do I prepare for coding interviews?"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+class ImageServer:
+    """A real HTTP server on 127.0.0.1 that an essay's image points at; it records every request,
+    so a test can prove the reader's browser never fetched it."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("content-type", "image/png")
+                self.end_headers()
+                self.wfile.write(b"\x89PNG\r\n\x1a\n")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.httpd.server_address[1])
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def image_server() -> Iterator[ImageServer]:
+    server = ImageServer()
+    yield server
+    server.httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, image_server: ImageServer) -> Iterator[tuple[str, Path]]:
     """`advisor-bot serve` in a subprocess, once it says it is ready; (url, root)."""
     root = tmp_path_factory.mktemp("browser")
     if SCREENSHOT:
@@ -60,6 +103,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
         write_tiny_corpus(root)
         sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
     (root / "corpus" / "essays" / "hostile.md").write_text(HOSTILE_ESSAY, encoding="utf-8")
+    (root / "corpus" / "essays" / "charts.md").write_text(IMAGE_ESSAY.format(port=image_server.port), encoding="utf-8")
     port = free_port()
     # the app must not see this run's ADVISOR_BOT_* variables (UPDATE_SCREENSHOT is no setting)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_BOT_")}
@@ -181,3 +225,20 @@ def test_markup_from_an_essay_is_shown_as_text_never_run(app: tuple[str, Path], 
     panel = page.inner_text("#sources")
     assert "<script>window.__pwned = 1</script>" in panel  # visible as text
     assert page.locator("#sources script, #sources img, #chat script, #chat img[src='x']").count() == 0
+
+
+def test_an_essay_image_is_never_fetched_by_the_reader(
+    app: tuple[str, Path], browser_page: Page, image_server: ImageServer
+) -> None:
+    url, _ = app
+    page = browser_page
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    _ask(page, "Why keep a chart of every training run?")
+    page.wait_for_selector("#chat a[href^='#source-0-']", timeout=90_000)
+    page.evaluate("document.querySelectorAll('#sources details').forEach(d => d.open = true)")
+    page.wait_for_timeout(1500)
+    assert "Charts of Every Run" in page.inner_text("#sources")  # the essay with the image was cited
+    assert page.locator("#sources img, #chat img[src*='chart.png']").count() == 0
+    assert page.locator("#sources a[href$='/chart.png']").count() >= 1  # shown as a link instead
+    assert image_server.requests == []

@@ -80,7 +80,7 @@ def _chunk_spans(doc: Document, config: ChunkingSettings) -> list[Chunk]:
             if start < section.start:  # the splitter could not locate the piece; find it ourselves
                 start = doc.text.find(piece.page_content, section.start)
             spans.append((start, start + len(piece.page_content)))
-        for start, end in _merge_slivers(spans, doc.text, config.min_chunk_chars):
+        for start, end in _merge_slivers(spans, doc.text, config.min_chunk_chars, config.chunk_size):
             chunks.append(_make_chunk(doc, section.path, doc.text[start:end], start))
     return _pack(doc, chunks, config.chunk_size) if config.pack_sections else chunks
 
@@ -120,23 +120,29 @@ def _joined_section(a: str, b: str) -> str:
     return f"{head}{SECTION_JOIN}{tail}" if head and tail else (head or tail)
 
 
-def _merge_slivers(spans: list[tuple[int, int]], text: str, min_chars: int) -> list[tuple[int, int]]:
+def _merge_slivers(spans: list[tuple[int, int]], text: str, min_chars: int, size: int) -> list[tuple[int, int]]:
     """The size-bounding splitter can leave a heading or a short line on its own; such a
-    sliver says nothing by itself, so it joins its neighbour (the next one, else the last)."""
+    sliver says nothing by itself, so it joins its neighbour (the next one, else the last) --
+    unless joining would make a chunk longer than `size` (a run of blank-padded lines), when it
+    stands alone."""
     out: list[tuple[int, int]] = []
-    pending: int | None = None
+    pending: tuple[int, int] | None = None
     for start, end in spans:
         if pending is not None:
-            start, pending = min(pending, start), None
+            if end - pending[0] > size:
+                out.append(pending)
+            else:
+                start = min(pending[0], start)
+            pending = None
         if len(text[start:end].strip()) < min_chars:
-            pending = start
+            pending = (start, end)
             continue
         out.append((start, end))
     if pending is not None:
-        if out:
-            out[-1] = (out[-1][0], max(out[-1][1], spans[-1][1]))
+        if out and pending[1] - out[-1][0] <= size:
+            out[-1] = (out[-1][0], max(out[-1][1], pending[1]))
         else:
-            out.append((pending, spans[-1][1]))
+            out.append(pending)
     return out
 
 

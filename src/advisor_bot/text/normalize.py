@@ -8,15 +8,17 @@ here, once, and the result is NFC.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _LINE_SEPARATORS = {"\u2028": "\n", "\u2029": "\n"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_input(text: str) -> str:
     """Lone surrogates replaced (U+FFFD), control characters other than tab and newline
     dropped, line and paragraph separators made newlines, Unicode NFC."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = _SURROGATE.sub("\ufffd", text)
     for sep, nl in _LINE_SEPARATORS.items():
         text = text.replace(sep, nl)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
