@@ -103,5 +103,9 @@ class UnknownGeneratorError(AdvisorError, LookupError):
     """No generator is registered under the requested name (the message lists the available ones)."""
 
 
+class FeedbackError(AdvisorError):
+    """A vote could not be stored (disk full, permissions); nothing else is affected."""
+
+
 class UploadError(AdvisorError):
     """A file offered to `add` was refused (name, size, type or content)."""

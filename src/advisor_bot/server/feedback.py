@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import FeedbackError, write_failure
+
 FEEDBACK_FILE = "feedback.jsonl"
 RATINGS = ("up", "down", "none")
 
@@ -37,16 +39,19 @@ class FeedbackLog:
             "rating": rating,
             "answer": {k: v for k, v in answer.items() if k != "passages"},
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # json escapes U+2028/2029 only when asked: they are line breaks to some readers
         line = json.dumps(entry, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        with filelock.FileLock(str(self.path) + ".lock"):
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, (line + "\n").encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with filelock.FileLock(str(self.path) + ".lock"):
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, (line + "\n").encode("utf-8"))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise FeedbackError(f"The vote was not stored: {write_failure(self.path.parent, exc)}") from None
         return entry
 
     def read(self) -> list[dict[str, Any]]:

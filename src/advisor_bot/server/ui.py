@@ -132,7 +132,10 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         if record is None:
             return "That message has no answer to rate."
         rating = "up" if event.liked is True else "down" if event.liked is False else "none"
-        feedback.record(rating, record)
+        try:
+            feedback.record(rating, record)
+        except AdvisorError as exc:
+            return escape_markdown_html(str(exc))
         return {"up": "Thanks, noted 👍", "down": "Thanks, noted 👎", "none": "Vote withdrawn."}[rating]
 
     on_vote.__annotations__["event"] = gr.LikeData  # Gradio finds event data by the real class
@@ -219,7 +222,10 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
             raise fail(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
         if not isinstance(answer, dict) or not isinstance(answer.get("question"), str):
             raise fail("answer must be the `record` output of /ask (a JSON object with 'question' and 'text')")
-        feedback.record(rating, answer)
+        try:
+            feedback.record(rating, answer)
+        except AdvisorError as exc:
+            raise fail(str(exc)) from None
         return f"recorded {rating}"
 
     with gr.Blocks(title="advisor-bot") as demo:
