@@ -1,8 +1,13 @@
-"""Helpers shared by tests that are not fixtures: the tiny corpus, free ports, a spy embedder."""
+"""Helpers shared by tests that are not fixtures: the tiny corpus, free ports, a spy embedder, a served app."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +136,6 @@ class CountingEmbedder:
 
 def write_settings_toml(root: Path, settings: dict[str, Any]) -> Path:
     """advisor-bot.toml in root holding dotted settings ("section.key": value) as TOML tables."""
-    import json
-
     sections: dict[str, dict[str, Any]] = {}
     for dotted, value in settings.items():
         section, key = dotted.rsplit(".", 1)
@@ -150,8 +153,6 @@ def write_settings_toml(root: Path, settings: dict[str, Any]) -> Path:
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without ADVISOR_BOT_* variables, plus `extra`; the checkout's
     src/ first on the path, so a subprocess runs this advisor-bot."""
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_BOT_")}
     env["PYTHONPATH"] = str(REPO / "src")
     env.update(extra)
@@ -162,10 +163,6 @@ class RunningServer:
     """`advisor-bot serve` in a subprocess on 127.0.0.1, its stderr in a file (the server log)."""
 
     def __init__(self, root: Path, *, env: dict[str, str] | None = None, timeout: float = 300) -> None:
-        import subprocess
-        import sys
-        import time
-
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -190,8 +187,6 @@ class RunningServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        import subprocess
-
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -70,7 +70,8 @@ def access_for(settings: Settings, *, no_auth: bool, env: Mapping[str, str] | No
 
 
 class LoginThrottle:
-    """Per-client backoff after failed logins: after FREE_FAILURES, each failure doubles the wait."""
+    """Per-client backoff after failed logins: from the FREE_FAILURES-th failure on, the client waits
+    (2 s, then twice as long after each further failure, at most MAX_BACKOFF)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._failures: dict[str, tuple[int, float]] = {}  # client -> (failures, blocked until)
@@ -87,7 +88,7 @@ class LoginThrottle:
         with self._lock:
             count, _ = self._failures.get(client, (0, 0.0))
             count += 1
-            delay = 0.0 if count <= FREE_FAILURES else min(2.0 ** (count - FREE_FAILURES), MAX_BACKOFF)
+            delay = 0.0 if count < FREE_FAILURES else min(2.0 ** (count - FREE_FAILURES + 1), MAX_BACKOFF)
             self._failures[client] = (count, self._clock() + delay)
             if len(self._failures) > 10_000:  # bounded: forget the oldest clients
                 for key in list(self._failures)[: len(self._failures) - 10_000]:

@@ -194,6 +194,10 @@ def install_error_handlers(app: Any) -> None:
     from fastapi.exceptions import RequestValidationError
 
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if broken is not None:  # its loc is ("body", <character offset>): no field to name
+            why = (broken.get("ctx") or {}).get("error", "decode error")
+            return error(400, f"the request body is not valid JSON ({why} at character {broken['loc'][-1]})")
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")

@@ -42,7 +42,11 @@ def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_m
         from .mcp_server import build_mcp
 
         mcp = build_mcp(advisor)
-        mcp_app = mcp.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True)
+        # host: the SDK's DNS-rebinding check (Host must be localhost) only when bound to this machine;
+        # bound beyond it, clients and proxies send their own Host and the API key guards /mcp.
+        mcp_app = mcp.streamable_http_app(
+            streamable_http_path="/", stateless_http=True, json_response=True, host=advisor.settings.ui.host
+        )
         lifespans.append(mcp.session_manager.run)
 
     @contextlib.asynccontextmanager
@@ -80,7 +84,18 @@ def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_m
             show_error=True,
             footer_links=["api"],
         )
-    return Guard(app, access, LoginThrottle())
+    return Guard(_mcp_without_slash(app), access, LoginThrottle())
+
+
+def _mcp_without_slash(app: Any) -> Any:
+    """/mcp answered like /mcp/ (the mount only matches below it, and clients are configured with either)."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("path") == "/mcp":
+            scope = {**scope, "path": "/mcp/", "raw_path": b"/mcp/"}
+        await app(scope, receive, send)
+
+    return asgi
 
 
 def serve(settings: Settings, *, no_auth: bool = False) -> None:

@@ -29,15 +29,18 @@ INSTRUCTIONS = (
 
 def build_mcp(advisor: Advisor) -> MCPServer:
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
 
-    server = MCPServer(name="advisor-bot", instructions=INSTRUCTIONS)
+    from .. import __version__
+
+    server = MCPServer(name="advisor-bot", version=__version__, instructions=INSTRUCTIONS)
 
     @server.tool(description="Answer a question about AI careers and research from the essays, with citations.")
     def ask_advisor(question: str) -> dict[str, Any]:
         try:
             answer = advisor.ask(question)
-        except AdvisorError as exc:
-            return {"error": str(exc)}
+        except AdvisorError as exc:  # a tool error (isError) with our message, not a result
+            raise ToolError(str(exc)) from None
         data = answer.to_dict()
         return {
             "text": data["text"],
@@ -52,8 +55,8 @@ def build_mcp(advisor: Advisor) -> MCPServer:
     def search_advice(query: str, k: int = 5) -> dict[str, Any]:
         try:
             passages = advisor.retrieve(query, k)
-        except AdvisorError as exc:
-            return {"error": str(exc)}
+        except AdvisorError as exc:  # a tool error (isError) with our message, not a result
+            raise ToolError(str(exc)) from None
         return {
             "query": query,
             "passages": [
@@ -78,7 +81,8 @@ def _add_essay(server: Any, advisor: Advisor, doc_id: str, title: str) -> None:
         if doc is None:
             return f"The essay {doc_id} is no longer in the index."
         link = f"\n\nSource: {doc.source_url}" if doc.source_url else ""
-        return f"# {doc.title}\n\n{doc.text}{link}"
+        heading = "" if doc.text.lstrip().startswith("# ") else f"# {doc.title}\n\n"  # most essays have their own
+        return f"{heading}{doc.text}{link}"
 
 
 def run_stdio(advisor: Advisor) -> None:
