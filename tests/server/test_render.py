@@ -366,3 +366,22 @@ def _record(**fields: Any) -> dict[str, Any]:
 
 def test_a_record_without_citations_or_passages_says_no_sources() -> None:
     assert "No sources for: q?" in check(sources_html([_record(passages=[])])).text()[0]
+
+
+def test_resources_get_their_own_safe_cards() -> None:
+    record = {
+        "turn": 2,
+        "question": "where do I learn deep learning?",
+        "outcome": "answered",
+        "citations": [],
+        "passages": [],
+        "resources": [
+            {"title": "fast.ai", "url": "https://course.fast.ai/", "summary": "A practical <b>course</b>.", "text": ""},
+            {"title": "Bad link", "url": "javascript:alert(1)", "summary": "", "text": ""},
+        ],
+    }
+    html = sources_html([record])
+    parsed = check(html)
+    assert ("details", {"class": "source-card resource-card", "id": "resource-2-1"}) in parsed.tags
+    assert "Where to learn" in html and "A practical &lt;b&gt;course&lt;/b&gt;." in html
+    assert "javascript:" not in html and html.count("open ↗") == 1

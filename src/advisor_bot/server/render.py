@@ -252,6 +252,8 @@ def _answer_group(record: dict[str, Any], *, current: bool, show_scores: bool) -
             _card(p, f"nearest-{turn}-{i}", f"#{i}", open_=False, show_scores=show_scores)
             for i, p in enumerate(nearest, 1)
         ]
+    for i, r in enumerate(record.get("resources") or [], 1):
+        cards.append(_resource_card(r, f"resource-{turn}-{i}"))
     summary = f"{heading} for: {html.escape(_shorten(record['question'], 80))}"
     query = ""
     if show_scores and record.get("query") and record["query"] != record["question"]:
@@ -288,6 +290,22 @@ def _card(p: dict[str, Any], anchor: str, label: str, *, open_: bool, show_score
         f"<summary><b>{html.escape(label)}</b> {html.escape(plain_title(p['title']))}</summary>"
         f"<div class='source-head'>{section}{link}</div>{scores}"
         f"<div class='passage'>{body}</div></details>"
+    )
+
+
+def _resource_card(r: dict[str, Any], anchor: str) -> str:
+    """A curated resource the answer lists under "Where to learn": its name, link and why."""
+    url = r.get("url") or ""
+    link = ""
+    if url.startswith(("http://", "https://")):
+        link = (
+            f" <a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow'>open ↗</a>"
+        )
+    about = html.escape(r.get("summary") or "")
+    return (
+        f"<details class='source-card resource-card' id='{anchor}'><summary><b>Where to learn</b> "
+        f"{html.escape(plain_title(r.get('title') or ''))}</summary><div class='source-head'>{link}</div>"
+        f"<div class='passage'>{about}</div></details>"
     )
 
 
