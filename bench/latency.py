@@ -1,7 +1,7 @@
 """Where the time of a question goes: condense / embed / dense / BM25 / fusion / MMR / generation,
 and the query encoder alone on each backend with 1 and 2 threads.
 
-    python bench/latency.py [QUESTIONS.jsonl] [--generator extractive] [--repeats 3]
+    python bench/latency.py [QUESTIONS.jsonl] [--generator extractive] [--repeats 3] [--busy 0,1,2]
 
 Every dev question (with its history) is asked once through Advisor.ask (the app's path) with
 the query cache off (embedding.query_cache_size=0, so the embedding is really measured), after
@@ -12,7 +12,8 @@ Then the query encoder alone: one embedder per backend and thread count (embeddi
 "torch", sentence-transformers, and the default "auto", which runs the model exported to ONNX
 into index/encoders/; embedding.query_threads 1 and 2), each warmed up, encoding every
 condensed dev question --repeats times, all four interleaved question by question so machine
-noise hits them alike. When index/encoders/ holds no export yet, the project's index is synced
+noise hits them alike; with --busy, once per count of processes spinning on a core beside it
+(a loaded machine). When index/encoders/ holds no export yet, the project's index is synced
 first (`Advisor.build_index()`, what `advisor-bot index` does: it exports the model and
 re-embeds nothing that is up to date).
 
@@ -22,6 +23,7 @@ Last, what a repeated question costs with the query cache on (the default).
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +45,12 @@ def main() -> None:
     parser.add_argument("questions", nargs="?", type=Path, default=DEV_QUESTIONS)
     parser.add_argument("--generator", default="extractive")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--busy",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[0],
+        help="comma-separated counts of spinning processes to run beside the encoder table, e.g. 0,1,2",
+    )
     args = parser.parse_args()
 
     settings = Settings.load(ROOT, overrides={"embedding.query_cache_size": 0})
@@ -84,20 +92,31 @@ def main() -> None:
                 embedder.encode_query("warm up the encoder")
             embedders[(label, n)] = embedder
     queries = [condense(q.question, q.history) for q in questions]
-    times: dict[tuple[str, int], list[float]] = {key: [] for key in embedders}
-    for _ in range(args.repeats):
-        for text in queries:
-            for key, embedder in embedders.items():
-                t = time.perf_counter()
-                embedder.encode_query(text)
-                times[key].append(time.perf_counter() - t)
-    print_table(
-        ["backend", "threads", "p50 ms", "p95 ms"],
-        [
-            [label, n, f"{1000 * median(ts):.2f}", f"{1000 * percentile(ts, 95):.2f}"]
+    rows = []
+    for busy in args.busy:
+        burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+        try:
+            time.sleep(0.5 if busy else 0)
+            times: dict[tuple[str, int], list[float]] = {key: [] for key in embedders}
+            for _ in range(args.repeats):
+                for text in queries:
+                    for key, embedder in embedders.items():
+                        t = time.perf_counter()
+                        embedder.encode_query(text)
+                        times[key].append(time.perf_counter() - t)
+        finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
+        rows += [
+            [busy, label, n, f"{1000 * median(ts):.2f}", f"{1000 * percentile(ts, 95):.2f}"]
             for (label, n), ts in times.items()
-        ],
-        title=f"query encoding alone: {len(queries)} queries x {args.repeats}, interleaved, cache off",
+        ]
+    print_table(
+        ["busy cores", "backend", "threads", "p50 ms", "p95 ms"],
+        rows,
+        title=f"query encoding alone: {len(queries)} queries x {args.repeats}, interleaved, cache off; "
+        "busy cores = processes spinning beside it",
     )
 
     cached = Advisor(settings.with_overrides(**{"embedding.query_cache_size": 1024}))

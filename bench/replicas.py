@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 NGINX = Path("/usr/sbin/nginx")
 SITE = REPO / "deploy" / "nginx" / "advisor-bot.conf"
 READY = "ready at"
+PAGE_LOADED = "chat page loaded"  # the chat page loads after the API answers (server/lazy_ui.py)
 
 MAIN_CONF = """\
 # nginx for one run, everything inside this folder ({prefix})
@@ -134,7 +135,7 @@ def serve_replicas(
     timeout: float = 300,
 ) -> Iterator[list[Server]]:
     """`count` replicas of `advisor-bot serve` sharing `root`, started together; yields once
-    every one says it is ready, stops them all on exit. `sets` are `--set key=value` pairs."""
+    every one says it is ready and its chat page has loaded, stops them all on exit. `sets` are `--set key=value` pairs."""
     env = clean_env() if env is None else env
     started: list[tuple[Server, queue.Queue[str]]] = []
     try:
@@ -146,7 +147,9 @@ def serve_replicas(
             started.append(_start(f"replica {i + 1}", args, port, env))
         deadline = time.monotonic() + timeout
         for server, fresh in started:
-            while not any(READY in line for line in server.lines):
+            while not (
+                any(READY in line for line in server.lines) and any(PAGE_LOADED in line for line in server.lines)
+            ):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{server.name} did not say it was ready:\n{server.output()}")
                 try:

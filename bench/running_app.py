@@ -3,9 +3,12 @@ real app (startup.py, load.py)."""
 
 from __future__ import annotations
 
+import queue
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,11 +27,24 @@ def free_port() -> int:
 class RunningApp:
     url: str
     pid: int
+    lines: queue.Queue[str]  # the app's stderr, line by line, as it comes
+
+    def wait_for(self, marker: str, timeout: float = 300) -> None:
+        """Block until the app prints a line containing `marker`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if marker in self.lines.get(timeout=1):
+                    return
+            except queue.Empty:
+                continue
+        raise RuntimeError(f"the app did not print {marker!r} within {timeout:.0f} s")
 
 
 @contextmanager
-def running_app() -> Iterator[RunningApp]:
-    """Starts the app, returns once it prints that it is ready, and stops it afterwards."""
+def running_app(*, wait_for_page: bool = True) -> Iterator[RunningApp]:
+    """Starts the app, returns once it prints that it is ready (and, by default, that its chat
+    page has loaded: the API answers before the page does), and stops it afterwards."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port)],
@@ -37,14 +53,21 @@ def running_app() -> Iterator[RunningApp]:
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    try:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:  # keep reading, so a chatty app never blocks on a full pipe
         assert proc.stderr is not None
         for line in proc.stderr:
-            if "ready at" in line:
-                break
-        else:
-            raise RuntimeError("the app exited before it was ready")
-        yield RunningApp(url=f"http://127.0.0.1:{port}/", pid=proc.pid)
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        app = RunningApp(url=f"http://127.0.0.1:{port}/", pid=proc.pid, lines=lines)
+        app.wait_for("ready at")
+        if wait_for_page:
+            app.wait_for("chat page loaded")
+        yield app
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -162,7 +162,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 class RunningServer:
     """`advisor-bot serve` in a subprocess on 127.0.0.1, its stderr in a file (the server log)."""
 
-    def __init__(self, root: Path, *, env: dict[str, str] | None = None, timeout: float = 300) -> None:
+    def __init__(
+        self, root: Path, *, env: dict[str, str] | None = None, timeout: float = 300, wait_for_page: bool = True
+    ) -> None:
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -173,7 +175,7 @@ class RunningServer:
             command, stdout=subprocess.DEVNULL, stderr=self._log, env=clean_env(**(env or {})), cwd=root
         )
         deadline = time.monotonic() + timeout
-        while "ready at" not in self.log():
+        while "ready at" not in self.log() or (wait_for_page and "chat page loaded" not in self.log()):
             if self.proc.poll() is not None:
                 self.stop()
                 raise RuntimeError("advisor-bot serve exited before it was ready:\n" + self.log())

@@ -65,12 +65,12 @@ class EmbeddingSettings(Section):
     batch_size: int = Field(32, ge=1, le=4096, description="Texts per encoder batch when building.")
     threads: int = Field(0, ge=0, le=256, description="Encoder threads for builds; 0 = all cores.")
     query_threads: int = Field(
-        1,
+        2,
         ge=0,
         le=256,
         description=(
-            "Encoder threads for one question. 1 is the safe choice on a busy 2-core machine "
-            "(bench/latency.py); 0 = all cores."
+            "Encoder threads for one question; 0 = all cores. 2 is fastest on a 2-core machine both "
+            "idle and busy, as the ONNX encoder's threads sleep rather than spin (bench/latency.py --busy)."
         ),
     )
     query_cache_size: int = Field(1024, ge=0, le=1_000_000, description="Question vectors kept (LRU).")

@@ -6,6 +6,7 @@ The official clients (openai, llm, gradio_client) are in test_clients.py, MCP in
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,30 @@ def test_the_right_api_key_is_let_in_and_the_sdk_shows_a_wrong_one(keyed: Runnin
 def test_tiny_root_is_served_not_the_checkout(server: RunningServer) -> None:
     assert (server.root / "index").is_dir() and Path(server.root, "advisor-bot.toml").is_file()
     assert "ready at " + server.url in server.log()
+
+
+def test_the_api_answers_before_the_chat_page_has_loaded(tmp_path: Path) -> None:
+    """`ready at` comes as soon as /v1 answers; the page follows ("chat page loaded") and until then
+    `/` is the self-reloading "loading" page, not an error."""
+    running = RunningServer(tiny_served_root(tmp_path, TINY), wait_for_page=False)
+    try:
+        saw_loading_page = False
+        reply = httpx.post(
+            running.url + "/v1/chat/completions",
+            json={"model": "extractive", "messages": [{"role": "user", "content": QUESTION}]},
+            timeout=120,
+        )
+        assert reply.status_code == 200 and "[1]" in reply.json()["choices"][0]["message"]["content"]
+        for _ in range(600):
+            page = httpx.get(running.url + "/", timeout=30)
+            if page.status_code == 200:
+                break
+            assert page.status_code == 503 and "loading" in page.text
+            saw_loading_page = True
+            time.sleep(0.1)
+        assert page.status_code == 200 and "gradio" in page.text.lower()
+        log = running.log()
+        assert log.index("ready at") < log.index("chat page loaded")
+        assert saw_loading_page or "chat page loaded" in log.split("ready at")[1]
+    finally:
+        running.stop()

@@ -127,7 +127,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, image_server: ImageServer) -> 
     seen: list[str] = []
     deadline = time.monotonic() + 300
     try:
-        while not any("ready at" in s for s in seen):
+        while not any("chat page loaded" in s for s in seen):
             if time.monotonic() > deadline:
                 pytest.fail("the app did not say it was ready:\n" + "".join(seen))
             try:

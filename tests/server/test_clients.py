@@ -18,6 +18,8 @@ from conftest import TINY
 from helpers import RunningServer, clean_env, tiny_served_root
 from openai.types.chat import ChatCompletionUserMessageParam
 
+from advisor_bot import Settings
+
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client", reason="pip install -e '.[test]'")
 from gradio_client.exceptions import AppError  # noqa: E402 - after the skip
@@ -36,7 +38,8 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`advisor-bot serve` on the tiny corpus, open on 127.0.0.1."""
-    running = RunningServer(tiny_served_root(tmp_path_factory.mktemp("clients"), TINY))
+    root = tiny_served_root(tmp_path_factory.mktemp("clients"), TINY)
+    running = RunningServer(root, env={"GRADIO_TEMP_DIR": str(root / "gradio-uploads")})
     yield running
     running.stop()
 
@@ -285,3 +288,36 @@ def test_gradio_bad_input_is_a_clear_error_without_a_traceback(
     assert words in message and message.strip(), message
     assert "Traceback" not in message
     assert "Traceback" not in server.log(), server.log()
+
+
+def test_an_upload_over_the_size_cap_is_refused_and_not_kept(server: RunningServer) -> None:
+    """Gradio's own upload route is capped at corpus.max_file_bytes; a refused file leaves nothing in its cache."""
+    import httpx
+
+    cap = Settings.load(server.root, env={}).corpus.max_file_bytes
+    cache = server.root / "gradio-uploads"
+    before = sorted(p for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+    files = {"files": ("huge.md", b"# Huge\n\n" + b"word " * (cap // 5 + 10), "text/markdown")}
+    reply = httpx.post(server.url + "/gradio_api/upload", files=files, timeout=60)
+    assert reply.status_code == 413, reply.text
+    after = sorted(p for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+    assert after == before
+    small = httpx.post(server.url + "/gradio_api/upload", files={"files": ("ok.md", b"# Ok\n\nFine.\n")}, timeout=60)
+    assert small.status_code == 200, small.text  # the cap, not the route, refused the big one
+
+
+def test_lone_surrogates_through_gradio_and_the_api_are_answered(server: RunningServer) -> None:
+    """A browser's JSON.stringify sends a lone surrogate as "\\ud800" (gradio_client cannot send one
+    at all); both the page's API and /v1 replace it and answer, never `{"error": null}`."""
+    import httpx
+
+    headers = {"content-type": "application/json"}
+    body = '{"data": ["coding interview \\ud800 practice", [], "extractive", 3]}'
+    called = httpx.post(server.url + "/gradio_api/call/ask", content=body, headers=headers, timeout=60)
+    assert called.status_code == 200, called.text
+    events = httpx.get(server.url + "/gradio_api/call/ask/" + called.json()["event_id"], timeout=120).text
+    assert "event: complete" in events and "[1]" in events, events
+    body = '{"model": "extractive", "messages": [{"role": "user", "content": "coding interview \\ud800 practice"}]}'
+    reply = httpx.post(server.url + "/v1/chat/completions", content=body, headers=headers, timeout=120)
+    assert reply.status_code == 200 and "[1]" in reply.json()["choices"][0]["message"]["content"]
+    assert "Traceback" not in server.log()

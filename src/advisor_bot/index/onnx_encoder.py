@@ -147,7 +147,7 @@ class OnnxEmbedder:
         self._cache: LRUCache[str, np.ndarray] | None = (
             LRUCache(maxsize=self.settings.query_cache_size) if self.settings.query_cache_size else None
         )
-        self._sessions: dict[int, Any] = {}
+        self._sessions: dict[tuple[int, bool], Any] = {}
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
@@ -169,17 +169,22 @@ class OnnxEmbedder:
     def prepare_build(self, index_dir: Path) -> None:
         """Nothing to prepare: the model is exported already."""
 
-    def _session(self, threads: int) -> Any:
+    def _session(self, threads: int, *, spinning: bool = True) -> Any:
+        """One session per (threads, spinning). Questions use threads that sleep when idle:
+        spinning ones steal the core from a busy server's other work (bench/latency.py --busy)."""
+        key = (threads, spinning)
         with self._lock:
-            if threads not in self._sessions:
+            if key not in self._sessions:
                 import onnxruntime as ort
 
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = threads
                 options.inter_op_num_threads = 1
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                if not spinning:
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 try:
-                    self._sessions[threads] = ort.InferenceSession(
+                    self._sessions[key] = ort.InferenceSession(
                         str(self.onnx_path), options, providers=["CPUExecutionProvider"]
                     )
                 except Exception as exc:  # onnxruntime raises its own exception types
@@ -194,10 +199,10 @@ class OnnxEmbedder:
                 tok.enable_truncation(max_length=self.max_length)
                 tok.no_padding()
                 self._tokenizer = tok
-            return self._sessions[threads]
+            return self._sessions[key]
 
-    def _run(self, texts: Sequence[str], threads: int) -> np.ndarray:
-        session = self._session(threads)
+    def _run(self, texts: Sequence[str], threads: int, *, spinning: bool = True) -> np.ndarray:
+        session = self._session(threads, spinning=spinning)
         encodings = self._tokenizer.encode_batch(list(texts))
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
@@ -243,7 +248,7 @@ class OnnxEmbedder:
             if hit is not None:
                 self.cache_hits += 1
                 return hit
-        vector = self._run([text], self.query_threads or os.cpu_count() or 1)[0]
+        vector = self._run([text], self.query_threads or os.cpu_count() or 1, spinning=False)[0]
         vector.setflags(write=False)
         self.calls += 1
         if self._cache is not None:

@@ -12,6 +12,7 @@ each replica picks up a new index version on its next request (index/live.py).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -23,6 +24,7 @@ from fastapi import FastAPI
 from ..settings import Settings
 from .access import Access, Guard, LoginThrottle, access_for
 from .api import install_error_handlers, router
+from .lazy_ui import LazyChatUI, gradio_app
 
 if TYPE_CHECKING:
     from ..advisor import Advisor
@@ -35,7 +37,10 @@ def say(message: str) -> None:
 
 
 def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_mcp: bool = True) -> Any:
-    """The whole server as an ASGI app (FastAPI wrapped in the access guard)."""
+    """The whole server as an ASGI app (FastAPI wrapped in the access guard).
+
+    The chat page loads in the background once the server runs (lazy_ui.py): the API and MCP
+    answer from the start, and `/` says the page is loading until it is there."""
     lifespans: list[Any] = []
     mcp_app = None
     if with_mcp:
@@ -48,13 +53,26 @@ def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_m
             streamable_http_path="/", stateless_http=True, json_response=True, host=advisor.settings.ui.host
         )
         lifespans.append(mcp.session_manager.run)
+    chat: LazyChatUI | None = None
+    if with_ui:
+        settings = advisor.settings
+        chat = LazyChatUI(lambda: gradio_app(advisor, settings, access.check_login if access.login else None), say=say)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             for run in lifespans:
                 await stack.enter_async_context(run())
-            yield
+            loading = asyncio.create_task(chat.run()) if chat is not None else None
+            try:
+                yield
+            finally:
+                if chat is not None and loading is not None:
+                    chat.stop()
+                    if not chat.loaded:
+                        loading.cancel()  # stopped while Gradio was still importing
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await loading
 
     app = FastAPI(
         title="advisor-bot",
@@ -67,23 +85,8 @@ def create_app(advisor: Advisor, access: Access, *, with_ui: bool = True, with_m
     app.include_router(router(advisor))
     if mcp_app is not None:
         app.mount("/mcp", mcp_app)
-    if with_ui:
-        import gradio as gr
-
-        from .ui import CSS, JS, build_ui
-
-        app = gr.mount_gradio_app(
-            app,
-            build_ui(advisor),
-            path="/",
-            auth=access.check_login if access.login else None,
-            auth_message="advisor-bot: log in to continue",
-            max_file_size=advisor.settings.corpus.max_file_bytes,
-            css=CSS,
-            js=JS,
-            show_error=True,
-            footer_links=["api"],
-        )
+    if chat is not None:
+        app.mount("/", chat)
     return Guard(_mcp_without_slash(app), access, LoginThrottle())
 
 
