@@ -57,7 +57,10 @@ def app_start() -> dict[str, float]:
                 time.sleep(0.05)
         times["chat page served"] = time.perf_counter() - t
         client = Client(app.url, verbose=False)
-        assert "[1]" in client.predict(question=QUESTION, history=[], generator="extractive", k=5, api_name="/ask")[0]
+        assert (
+            "[1]"
+            in client.predict(question=QUESTION, history=[], generator="extractive", k=5, api_name="/ask")[2]["text"]
+        )
         client.close()
         times["first answer through the page's API"] = time.perf_counter() - t
         with open(f"/proc/{app.pid}/status") as fh:

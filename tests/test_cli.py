@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,8 @@ def test_index_ask_and_status(tiny_root: Path) -> None:
     built = cli(tiny_root, *tiny, "index")
     assert built.exit_code == 0, built.output
     assert "Built index" in built.stdout and "5 documents" in built.stdout
+    stages = re.findall(r"^ +\d+\.\d s  (\w+) \.\.\.$", built.stderr, re.M)  # not a terminal: plain lines, timed
+    assert stages == ["preparing", "chunking", "embedding", "indexing", "writing", "pruning"]
     status = json.loads(cli(tiny_root, *tiny, "index", "--status", "--json").stdout)
     assert status["up_to_date"] and status["documents"] == 5
     again = cli(tiny_root, *tiny, "index")

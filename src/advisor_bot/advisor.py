@@ -74,6 +74,9 @@ class Advisor:
             for problem in report.problems:
                 tell(f"skipped {problem}")
             tell(report.summary())
+        preload = getattr(advisor.embedder, "preload", None)  # an optional capability of an Embedder
+        if preload is not None:
+            preload()
         advisor.index  # noqa: B018 - open now, so index errors surface at load time
         return advisor
 

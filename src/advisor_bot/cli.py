@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -51,6 +52,17 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _stage_printer() -> Any:
+    """on_stage for builds: one plain line per stage with the seconds since the build began, so a
+    log shows where the time went (on a terminal the embedding stage also draws its bar)."""
+    started = time.perf_counter()
+
+    def on_stage(stage: str) -> None:
+        _say(f"  {time.perf_counter() - started:5.1f} s  {stage} ...")
+
+    return on_stage
 
 
 def _run(fn: Any) -> Any:
@@ -124,7 +136,11 @@ def index(ctx: click.Context, rebuild: bool, show_status: bool, as_json: bool) -
             return
         if not as_json:
             _say(f"Indexing {advisor.settings.corpus_path} into {advisor.store.path} ...")
-        report = advisor.build_index(rebuild=rebuild, progress=sys.stderr.isatty() and not as_json)
+        report = advisor.build_index(
+            rebuild=rebuild,
+            progress=sys.stderr.isatty() and not as_json,
+            on_stage=None if as_json else _stage_printer(),
+        )
         _report_problems(report.problems)
         click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.summary())
 
@@ -168,7 +184,7 @@ def add(
         meta = {"title": title, "author": author, "source_url": source_url, "kind": kind}
         advisor = Advisor(_settings(ctx))
         report = advisor.add_documents(
-            paths, meta=meta, reindex=not no_index, progress=sys.stderr.isatty(), on_stage=lambda s: _say(f"  {s} ...")
+            paths, meta=meta, reindex=not no_index, progress=sys.stderr.isatty(), on_stage=_stage_printer()
         )
         for a in report.added:
             click.echo(f"added   {a.path} ({a.title})")

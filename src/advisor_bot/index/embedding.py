@@ -180,6 +180,13 @@ class AutoEmbedder:
     def encode_query(self, text: str) -> np.ndarray:
         return self._current().encode_query(text)
 
+    def preload(self) -> None:
+        """Start loading the question encoder on a background thread (onnxruntime builds its
+        session outside the GIL), so it overlaps opening the index: ~0.25 s off a cold `ask`."""
+        impl = self._current()
+        if isinstance(impl, OnnxEmbedder):
+            threading.Thread(target=impl.query_session, name="encoder-preload", daemon=True).start()
+
     def prepare_build(self, index_dir: Path) -> None:
         """Put the exported model in the index folder: copied from the user's cache when it is
         there, else exported (once per model and machine; needs torch) into both. A failed

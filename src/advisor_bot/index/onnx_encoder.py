@@ -201,6 +201,10 @@ class OnnxEmbedder:
                 self._tokenizer = tok
             return self._sessions[key]
 
+    def query_session(self) -> Any:
+        """The session questions run on (built on first use; preload() builds it early)."""
+        return self._session(self.query_threads or os.cpu_count() or 1, spinning=False)
+
     def _run(self, texts: Sequence[str], threads: int, *, spinning: bool = True) -> np.ndarray:
         session = self._session(threads, spinning=spinning)
         encodings = self._tokenizer.encode_batch(list(texts))
@@ -230,12 +234,17 @@ class OnnxEmbedder:
         order = np.argsort([len(t) for t in texts], kind="stable")
         out: np.ndarray | None = None
         size = self.settings.batch_size
+        bar = _bar(len(texts)) if show_progress else None
         for start in range(0, len(texts), size):
             rows = order[start : start + size]
             vectors = self._run([texts[i] for i in rows], threads)
             if out is None:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
             out[rows] = vectors
+            if bar is not None:
+                bar.update(len(rows))
+        if bar is not None:
+            bar.close()
         self.calls += len(texts)
         assert out is not None
         return out
@@ -255,3 +264,10 @@ class OnnxEmbedder:
             with self._lock:
                 self._cache[text] = vector
         return vector
+
+
+def _bar(total: int) -> Any:
+    """A terminal progress bar for a long encode (tqdm: what sentence-transformers draws too)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="embedding", unit="text", leave=False)

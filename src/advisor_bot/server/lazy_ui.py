@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..settings import Settings
+from starlette.types import Receive, Scope, Send
 
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
+from ..settings import Settings
 
 STARTING_PAGE = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
@@ -62,7 +61,7 @@ class LazyChatUI:
     def stop(self) -> None:
         self._stop.set()
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.app is not None:
             await self.app(scope, receive, send)
             return
