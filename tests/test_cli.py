@@ -201,3 +201,21 @@ def test_serve_on_all_interfaces_without_login_is_refused(tiny_root: Path) -> No
     assert result.returncode == 2, result.stderr
     assert "--no-auth" in result.stderr and "ADVISOR_BOT_USERNAME" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_cold_ask_imports_no_torch_gradio_or_sentence_transformers(tiny_advisor: Advisor) -> None:
+    """The question path on a built index runs the exported ONNX encoder: the heavy frameworks stay unloaded."""
+    root = tiny_advisor.settings.root
+    script = (
+        "import json, sys\n"
+        "from advisor_bot.cli import main\n"
+        f"main(['--root', {str(root)!r}, 'ask', 'how do I prepare for coding interviews?'], standalone_mode=False)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_BOT_")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    answer, modules = done.stdout.rsplit("\n", 2)[0], set(json.loads(done.stdout.splitlines()[-1]))
+    assert "[1]" in answer
+    heavy = {"torch", "gradio", "sentence_transformers", "transformers"} & {m.split(".")[0] for m in modules}
+    assert not heavy, heavy

@@ -315,3 +315,34 @@ def test_hnsw_search_depth_comes_from_the_settings(
     assert loaded.unit_index.hnsw.efSearch == 40
     rows, scores = vector_ops.search(loaded.vector_index, embedder.encode_query("coding interview practice"), 3)
     assert len(rows) == 3 and scores[0] >= scores[-1]
+
+
+def test_chunk_vectors_from_units_are_their_mean_and_never_mixed_with_encoded_ones(
+    built: IndexStore, docs: list[Document], embedder: Embedder
+) -> None:
+    """index.chunk_vectors = "units" averages a chunk's sentence vectors instead of encoding it;
+    switching either way re-makes every chunk vector rather than mixing the two kinds."""
+    averaging = IndexStore(built.path, IndexSettings(chunk_vectors="units"), CHUNKING)
+    assert averaging.status(docs, model_name=embedder.name).settings_changed == ["chunk_vectors"]
+    report = averaging.build(docs, embedder)
+    assert report.embedded == report.chunks and report.reused == 0
+    loaded = averaging.open()
+    assert loaded.manifest["settings"]["chunk_vectors"] == "units"
+    vectors = vector_ops.all_vectors(loaded.vector_index)
+    for row in range(len(loaded.chunks)):
+        mean = loaded.unit_vectors_of(row).mean(axis=0)
+        np.testing.assert_allclose(vectors[row], mean / np.linalg.norm(mean), atol=1e-5)
+    back = built.build(docs, embedder)
+    assert back.embedded == back.chunks and back.reused == 0
+    assert built.open().manifest["settings"]["chunk_vectors"] == "encode"
+
+
+def test_an_index_built_before_chunk_vectors_existed_is_up_to_date(
+    built: IndexStore, docs: list[Document], embedder: Embedder
+) -> None:
+    version = str(built.current_version())
+    manifest = json.loads((built.path / version / MANIFEST).read_text())
+    settings = {k: v for k, v in manifest["settings"].items() if k != "chunk_vectors"}
+    edit_manifest(built, version, settings=settings)
+    assert built.status(docs, model_name=embedder.name).up_to_date
+    assert built.build(docs, embedder).up_to_date

@@ -18,12 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from cachetools import LRUCache
-
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
 from .onnx_encoder import OnnxEmbedder
+from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
 
@@ -236,14 +235,16 @@ class SentenceEmbedder:
         self._requested = self.settings.model
         self._name = canonical_model_name(self.settings.model)
         self.query_threads = self.settings.query_threads
-        self._cache: LRUCache[str, np.ndarray] | None = (
-            LRUCache(maxsize=self.settings.query_cache_size) if self.settings.query_cache_size else None
-        )
+        self._queries = QueryVectors(self.settings.query_cache_size)
         self._model: Any = None
         self._fingerprint: str | None = None
         self._lock = threading.Lock()
         self.calls = 0  # texts encoded (not served from the query cache): lets tests count work
-        self.cache_hits = 0
+
+    @property
+    def cache_hits(self) -> int:
+        """Questions answered from the query cache, without encoding."""
+        return self._queries.hits
 
     @property
     def name(self) -> str:
@@ -313,23 +314,13 @@ class SentenceEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One unit vector, cached: the chat asks the same question again more than you'd think."""
-        if self._cache is not None:
-            with self._lock:
-                hit = self._cache.get(text)
-            if hit is not None:
-                self.cache_hits += 1
-                return hit
-        model = self._load()
-        import numpy as np
+        return self._queries.get_or_encode(text, self._encode_one)
 
+    def _encode_one(self, text: str) -> np.ndarray:
+        model = self._load()
         with _torch_threads(self.query_threads):
             vector = model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0]
         self.calls += 1
-        vector = np.ascontiguousarray(vector, dtype=np.float32)
-        vector.setflags(write=False)
-        if self._cache is not None:
-            with self._lock:
-                self._cache[text] = vector
         return vector
 
 

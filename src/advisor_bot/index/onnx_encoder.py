@@ -20,16 +20,17 @@ import json
 import os
 import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cachetools import LRUCache
 
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
+from .query_cache import QueryVectors
 
 ENCODERS_DIR = "encoders"
 ONNX_FILE = "model.onnx"
@@ -87,7 +88,11 @@ def export(model_dir: Path, target: Path) -> None:
     """Write the model's transformer as ONNX (needs torch and transformers, once per model)."""
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    # tracing warnings and a weights-loading bar say nothing a user can act on: the export is
+    # checked against the model's own output by the tests (tests/test_onnx_encoder.py)
+    hf_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
     model.eval()
 
@@ -107,7 +112,8 @@ def export(model_dir: Path, target: Path) -> None:
     os.close(fd)
     try:
         axes = {0: "batch", 1: "tokens"}
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Encoder(),
                 (example, example, torch.zeros_like(example)),
@@ -144,15 +150,17 @@ class OnnxEmbedder:
         self.pooling, self.normalize, self.max_length = layout
         self.fingerprint = fingerprint(model_dir)
         self.query_threads = self.settings.query_threads
-        self._cache: LRUCache[str, np.ndarray] | None = (
-            LRUCache(maxsize=self.settings.query_cache_size) if self.settings.query_cache_size else None
-        )
+        self._queries = QueryVectors(self.settings.query_cache_size)
         self._sessions: dict[tuple[int, bool], Any] = {}
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
         self.calls = 0
-        self.cache_hits = 0
+
+    @property
+    def cache_hits(self) -> int:
+        """Questions answered from the query cache, without encoding."""
+        return self._queries.hits
 
     @property
     def name(self) -> str:
@@ -207,7 +215,10 @@ class OnnxEmbedder:
 
     def _run(self, texts: Sequence[str], threads: int, *, spinning: bool = True) -> np.ndarray:
         session = self._session(threads, spinning=spinning)
-        encodings = self._tokenizer.encode_batch(list(texts))
+        return self._forward(session, self._tokenizer.encode_batch(list(texts)))
+
+    def _forward(self, session: Any, encodings: Sequence[Any]) -> np.ndarray:
+        """Pad one batch of tokenised texts to its longest, run the model, pool and normalise."""
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -227,17 +238,22 @@ class OnnxEmbedder:
         return np.ascontiguousarray(pooled, dtype=np.float32)
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text; batches of similar length run together."""
+        """Unit-length float32 vectors, one row per text.
+
+        Texts are tokenised once and run shortest first, in batches of at most `batch_size` texts
+        and `batch_tokens` padded tokens: long passages in small batches, sentences in large ones
+        (bench/encode_batches.py: 512 tokens took 0.75-0.78x the time of 32 texts on SciFact abstracts).
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        threads = self.settings.threads or os.cpu_count() or 1
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        session = self._session(self.settings.threads or os.cpu_count() or 1, spinning=True)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out: np.ndarray | None = None
-        size = self.settings.batch_size
         bar = _bar(len(texts)) if show_progress else None
-        for start in range(0, len(texts), size):
-            rows = order[start : start + size]
-            vectors = self._run([texts[i] for i in rows], threads)
+        lengths = [len(e.ids) for e in encodings]
+        for rows in _batches(order, lengths, self.settings.batch_size, self.settings.batch_tokens):
+            vectors = self._forward(session, [encodings[i] for i in rows])
             if out is None:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
             out[rows] = vectors
@@ -251,19 +267,26 @@ class OnnxEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One unit vector, cached: the chat asks the same question again more than you'd think."""
-        if self._cache is not None:
-            with self._lock:
-                hit = self._cache.get(text)
-            if hit is not None:
-                self.cache_hits += 1
-                return hit
-        vector = self._run([text], self.query_threads or os.cpu_count() or 1, spinning=False)[0]
-        vector.setflags(write=False)
+        return self._queries.get_or_encode(text, self._encode_one)
+
+    def _encode_one(self, text: str) -> np.ndarray:
         self.calls += 1
-        if self._cache is not None:
-            with self._lock:
-                self._cache[text] = vector
-        return vector
+        return self._run([text], self.query_threads or os.cpu_count() or 1, spinning=False)[0]
+
+
+def _batches(order: Sequence[int], lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[list[int]]:
+    """Consecutive runs of `order` (shortest first) whose padded size stays within both limits."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # sorted by length, so row i is the widest yet: the padded size is len(current + [i]) * lengths[i]
+        if current and (len(current) + 1 > max_texts or (len(current) + 1) * lengths[i] > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _bar(total: int) -> Any:

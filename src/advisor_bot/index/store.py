@@ -341,7 +341,7 @@ class IndexStore:
                 previous is not None
                 and not (added or deleted or changed)
                 and [c.chunk_id for c in previous.chunks] == [c.chunk_id for c in chunks]
-                and previous.manifest.get("settings") == settings
+                and _built_settings(previous.manifest) == settings
                 and previous.manifest.get("index_type") == vector_ops.expected_kind(len(chunks), self.settings)
             ):
                 self._prune()  # leftovers of builds that died before publishing go even when nothing changed
@@ -355,8 +355,15 @@ class IndexStore:
                 )
 
             stage("embedding")
-            vectors, embedded, reused = self._vectors_for(chunks, docs, embedder, previous, progress=progress)
             unit_vectors, unit_table = self._unit_vectors_for(chunks, embedder, previous, progress=progress)
+            same_way = previous is not None and (
+                _built_settings(previous.manifest)["chunk_vectors"] == self.settings.chunk_vectors
+            )
+            previous_chunks = previous if same_way else None  # vectors made the other way are not reused
+            from_units = (unit_vectors, unit_table) if self.settings.chunk_vectors == "units" else None
+            vectors, embedded, reused = self._vectors_for(
+                chunks, docs, embedder, previous_chunks, progress=progress, from_units=from_units
+            )
             stage("indexing")
             index = vector_ops.build_vector_index(vectors, self.settings)
             unit_index = vector_ops.build_vector_index(unit_vectors, self.settings)
@@ -424,6 +431,7 @@ class IndexStore:
             "bm25": {"k1": self.settings.bm25_k1, "b": self.settings.bm25_b},
             "model": model_name,
             "units": SPLITTER_VERSION,
+            "chunk_vectors": self.settings.chunk_vectors,
         }
 
     def _chunk_all(self, documents: Sequence[Document]) -> tuple[list[Chunk], dict[str, Document]]:
@@ -448,6 +456,7 @@ class IndexStore:
         previous: LoadedIndex | None,
         *,
         progress: bool,
+        from_units: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, int, int]:
 
         known: dict[str, int] = {}
@@ -456,10 +465,21 @@ class IndexStore:
             known = {c.chunk_id: i for i, c in enumerate(previous.chunks)}
             old_vectors = vector_ops.all_vectors(previous.vector_index)
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
-        fresh = embedder.encode(
-            [embedding_text(chunks[i], docs[chunks[i].doc_id].title) for i in todo],
-            show_progress=progress and len(todo) > 32,
+        averaged: dict[int, np.ndarray] = {}
+        if from_units is not None and todo:
+            averaged = _unit_means(todo, *from_units)
+            todo_encode = [i for i in todo if i not in averaged]
+        else:
+            todo_encode = todo
+        encoded = embedder.encode(
+            [embedding_text(chunks[i], docs[chunks[i].doc_id].title) for i in todo_encode],
+            show_progress=progress and len(todo_encode) > 32,
         )
+        if averaged:
+            by_row = dict(zip(todo_encode, encoded, strict=True)) | averaged
+            fresh = np.stack([by_row[i] for i in todo]).astype(np.float32)
+        else:
+            fresh = encoded
         dim = fresh.shape[1] if len(todo) else (old_vectors.shape[1] if old_vectors is not None else embedder.dimension)
         out = np.zeros((len(chunks), dim), dtype=np.float32)
         if todo:
@@ -648,7 +668,7 @@ class IndexStore:
             status.changed = sorted(d for d in new if d in old and old[d]["sha256"] != new[d].sha256)
         if model_name is not None:
             wanted = self._settings_record(model_name)
-            built = manifest.get("settings", {})
+            built = _built_settings(manifest)
             status.settings_changed = sorted(k for k in wanted if built.get(k) != wanted[k])
         return status
 
@@ -722,3 +742,25 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _built_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The settings an index was built with; keys added since read as the value they had then."""
+    return {"chunk_vectors": "encode"} | manifest.get("settings", {})
+
+
+def _unit_means(rows: list[int], unit_vectors: np.ndarray, unit_table: np.ndarray) -> dict[int, np.ndarray]:
+    """The normalised mean of each chunk's sentence-unit vectors (chunks without units are left out)."""
+    means: dict[int, np.ndarray] = {}
+    if not len(unit_table):
+        return means
+    owners = unit_table[:, 0]
+    starts = np.searchsorted(owners, rows, side="left")
+    ends = np.searchsorted(owners, rows, side="right")
+    for row, a, b in zip(rows, starts, ends, strict=True):
+        if b > a:
+            mean = unit_vectors[a:b].mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            if norm > 0:
+                means[row] = (mean / norm).astype(np.float32)
+    return means

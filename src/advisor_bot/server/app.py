@@ -134,8 +134,17 @@ def serve(settings: Settings, *, no_auth: bool = False) -> None:
             if self.started:
                 say(f"ready at http://{shown}:{port}")
 
+    # keep-alive longer than a proxy's (nginx keeps idle upstream connections 60 s by default;
+    # deploy/nginx sets 30 s): otherwise the app may close a connection the proxy is reusing,
+    # and the proxy answers that request with 502 (bench/load.py --api-through-nginx saw 1 in 2,510)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=75,
     )
     Server(config).run()
 
