@@ -63,6 +63,10 @@ class EmbeddingSettings(Section):
         ),
     )
     batch_size: int = Field(32, ge=1, le=4096, description="Texts per encoder batch when building, at most.")
+    query_spinning: bool = Field(
+        False,
+        description="Let the question encoder's threads spin between runs instead of sleeping (bench/query_encoding.py).",
+    )
     batch_tokens: int = Field(
         512,
         ge=1,

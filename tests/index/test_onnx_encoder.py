@@ -64,3 +64,21 @@ def test_batches_keep_both_limits_and_every_text_once() -> None:
         padded = len(batch) * max(lengths[i] for i in batch)
         assert len(batch) <= 3 and (padded <= 100 or len(batch) == 1)
     assert [lengths[i] for i in batches[-1]] == [256]  # a text over the budget runs alone
+
+
+@pytest.mark.parametrize("spinning", [False, True])
+def test_the_question_encoder_spins_only_when_asked(embedder: Embedder, spinning: bool) -> None:
+    """Sleeping threads by default: spinning ones are faster on an idle machine and slower beside
+    a busy server (bench/query_encoding.py)."""
+    onnx = _onnx(embedder)
+    encoder = OnnxEmbedder(
+        onnx.name, onnx.model_dir, onnx.onnx_path, onnx.settings.model_copy(update={"query_spinning": spinning})
+    )
+    options = encoder.query_session().get_session_options()
+    key = "session.intra_op.allow_spinning"  # onnxruntime spins unless told "0"
+    if spinning:
+        with pytest.raises(RuntimeError, match="does not have configuration"):
+            options.get_session_config_entry(key)
+    else:
+        assert options.get_session_config_entry(key) == "0"
+    np.testing.assert_allclose(encoder.encode_query(TEXTS[0]), onnx.encode([TEXTS[0]])[0], atol=1e-5)

@@ -223,6 +223,8 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("This is why you should start early.", True),
         ("For example, build a Mario agent.", True),
         ("However, most labs do not.", True),
+        ("Despite this, it was an invaluable experience.", True),  # "this" is the sentence before
+        ("On top of that, review probability.", True),
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"
         ("", False),

@@ -178,8 +178,8 @@ class OnnxEmbedder:
         """Nothing to prepare: the model is exported already."""
 
     def _session(self, threads: int, *, spinning: bool = True) -> Any:
-        """One session per (threads, spinning). Questions use threads that sleep when idle:
-        spinning ones steal the core from a busy server's other work (bench/latency.py --busy)."""
+        """One session per (threads, spinning): builds always spin, questions as
+        `embedding.query_spinning` says (bench/query_encoding.py measures both, idle and busy)."""
         key = (threads, spinning)
         with self._lock:
             if key not in self._sessions:
@@ -211,7 +211,7 @@ class OnnxEmbedder:
 
     def query_session(self) -> Any:
         """The session questions run on (built on first use; preload() builds it early)."""
-        return self._session(self.query_threads or os.cpu_count() or 1, spinning=False)
+        return self._session(self.query_threads or os.cpu_count() or 1, spinning=self.settings.query_spinning)
 
     def _run(self, texts: Sequence[str], threads: int, *, spinning: bool = True) -> np.ndarray:
         session = self._session(threads, spinning=spinning)
@@ -271,7 +271,7 @@ class OnnxEmbedder:
 
     def _encode_one(self, text: str) -> np.ndarray:
         self.calls += 1
-        return self._run([text], self.query_threads or os.cpu_count() or 1, spinning=False)[0]
+        return self._run([text], self.query_threads or os.cpu_count() or 1, spinning=self.settings.query_spinning)[0]
 
 
 def _batches(order: Sequence[int], lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[list[int]]:

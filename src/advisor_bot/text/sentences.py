@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 5
+SPLITTER_VERSION = 6
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -86,6 +86,24 @@ _LEANING_PHRASES = (
     "on the other hand",
     "as a result",
     "because of this",
+    "because of that",
+    "despite this",
+    "despite that",
+    "in spite of this",
+    "in spite of that",
+    "after that",
+    "after this",
+    "apart from that",
+    "other than that",
+    "on top of that",
+    "in addition",
+    "in that case",
+    "if so",
+    "to do this",
+    "to do that",
+    "like this",
+    "similarly",
+    "likewise",
     "that said",
     "even so",
     "e.g.",

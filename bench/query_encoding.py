@@ -1,0 +1,91 @@
+"""One question's encoding, by threads and by whether the encoder's threads spin, idle and busy.
+
+    python bench/query_encoding.py [--busy 0,1,2] [--repeats 5] [--rounds 2]
+
+Each setting runs in its own fresh process (so one session's spinning threads never steal time
+from another's), encoding every dev question `--repeats` times with a 2 ms pause between
+questions, as a chat or API does; settings alternate, `--rounds` times each. "busy" counts
+processes spinning on a core beside it (a loaded server, a build, a browser). Prints the median
+of the per-round p50s and p95s. This is what `embedding.query_threads` and
+`embedding.query_spinning` are chosen from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+from benchlib import DEV_QUESTIONS, machine, median, note, percentile, print_table
+
+CONFIGS = [(1, False), (2, False), (1, True), (2, True)]  # (query_threads, query_spinning)
+
+CHILD = """
+import json, sys, time
+from advisor_bot import Settings
+from advisor_bot.index.embedding import make_embedder
+threads, spinning, repeats = int(sys.argv[1]), sys.argv[2] == "1", int(sys.argv[3])
+questions = json.loads(sys.stdin.read())
+s = Settings().with_overrides(**{"embedding.query_threads": threads, "embedding.query_spinning": spinning,
+                                 "embedding.query_cache_size": 0})
+encoder = make_embedder(s.embedding, s.index_path)
+for _ in range(5):
+    encoder.encode_query("warm up the encoder")
+times = []
+for _ in range(repeats):
+    for q in questions:
+        t = time.perf_counter()
+        encoder.encode_query(q)
+        times.append(time.perf_counter() - t)
+        time.sleep(0.002)
+print(json.dumps(times))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--busy", default="0,1,2")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    questions = [json.loads(line)["question"] for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines()]
+
+    rows = []
+    for busy in [int(b) for b in args.busy.split(",")]:
+        burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+        try:
+            time.sleep(0.5 if busy else 0)
+            p50s: dict[tuple[int, bool], list[float]] = {c: [] for c in CONFIGS}
+            p95s: dict[tuple[int, bool], list[float]] = {c: [] for c in CONFIGS}
+            for _ in range(args.rounds):
+                for threads, spinning in CONFIGS:
+                    done = subprocess.run(
+                        [sys.executable, "-c", CHILD, str(threads), "1" if spinning else "0", str(args.repeats)],
+                        input=json.dumps(questions),
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    times = json.loads(done.stdout.splitlines()[-1])
+                    p50s[(threads, spinning)].append(1000 * median(times))
+                    p95s[(threads, spinning)].append(1000 * percentile(times, 95))
+        finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
+        rows += [
+            [busy, threads, "spin" if spinning else "sleep", f"{median(p50s[c]):.2f}", f"{median(p95s[c]):.2f}"]
+            for c in CONFIGS
+            for threads, spinning in [c]
+        ]
+    note(
+        f"{len(questions)} dev questions x {args.repeats}, a fresh process per setting, {args.rounds} rounds; "
+        f"onnx encoder; {machine()}"
+    )
+    print_table(["busy cores", "query_threads", "threads between runs", "p50 ms", "p95 ms"], rows)
+
+
+if __name__ == "__main__":
+    main()
