@@ -16,7 +16,8 @@ advisor-bot runs on a temporary copy of the project holding the same five essays
 resources.yaml), with its default settings: the ONNX query encoder exported by its first build
 (that build is untimed), hybrid dense + BM25 search with sentence units, MMR.
 
-Rows, the two systems alternating (who goes first alternates too):
+Rows, the two systems alternating (who goes first alternates too; in (a) with a 50 ms pause
+before each timed question, so neither runs while the other's threads still spin):
   (a) one question's retrieval, in process after warm-up, p50 over the dev questions asked
       twice: advisor-bot `Retriever.search(q, 5, mode="hybrid")` on the live index with the
       query cache off (embedding.query_cache_size=0), the recipe `similarity_search_with_score`;
@@ -150,6 +151,9 @@ class RecipeServer:
         self.proc.wait(timeout=60)
 
 
+PAUSE = 0.05  # seconds between two timed questions
+
+
 def in_process(bot: Advisor, server: RecipeServer, questions: list[str]) -> dict[str, list[float]]:
     """(a): each question through both systems, alternating which goes first."""
     retriever = bot.pipeline.searcher.retriever()
@@ -173,6 +177,9 @@ def in_process(bot: Advisor, server: RecipeServer, questions: list[str]) -> dict
             out["recipe_search"].append(timed["search"])
 
         for step in (ours, recipe) if i % 2 == 0 else (recipe, ours):
+            # a pause before each, as between a user's questions: the recipe's torch (OpenMP)
+            # threads keep spinning for a while after a call, which would slow whichever runs next
+            time.sleep(PAUSE)
             step()
     return out
 

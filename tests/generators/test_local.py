@@ -14,7 +14,7 @@ from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, GeneratorUnavailableError, Outcome, Settings, SettingsError
 from advisor_bot.generators import GeneratorRegistry, Setup
-from advisor_bot.generators.local import LocalGenerator, LocalOptions, model_path, packaged_model
+from advisor_bot.generators.local import LocalGenerator, LocalOptions, model_params, model_path, packaged_model
 from advisor_bot.index.embedding import Embedder
 
 QUESTION = "How do I prepare for coding interviews?"
@@ -143,3 +143,17 @@ def test_smollm2_condenses_a_follow_up_or_the_rules_do(bot: Advisor) -> None:
     standalone = answer.query.standalone
     assert standalone and standalone != "and what about projects?" and len(standalone) <= 300
     assert len(standalone.split()) >= 2
+
+
+@needs_llama
+@pytest.mark.parametrize("repacked", [False, True])
+def test_models_load_with_or_without_repacked_weights_as_asked(repacked: bool) -> None:
+    """llama-cpp-python takes no such argument; model_params sets it while a model loads and
+    puts llama.cpp's defaults back afterwards (repacked weights crash 0.3.36 on AMX CPUs)."""
+    import llama_cpp.llama_cpp as low
+
+    original = low.llama_model_default_params
+    with model_params(repacked_weights=repacked):
+        assert low.llama_model_default_params().use_extra_bufts is repacked
+    assert low.llama_model_default_params is original
+    assert low.llama_model_default_params().use_extra_bufts is True  # llama.cpp's own default

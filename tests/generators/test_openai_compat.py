@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -296,7 +297,9 @@ def test_generate_streams_pieces_and_raises_a_generator_error(
 
 def start_llama_server(port: int) -> subprocess.Popen[bytes]:
     assert MODEL is not None
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1"]
+    # llama_cpp.server itself, started through a wrapper that loads the model as local.py does
+    wrapper = Path(__file__).with_name("llama_server.py")
+    command = [sys.executable, str(wrapper), "--model", str(MODEL), "--host", "127.0.0.1"]
     command += ["--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -12,6 +12,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,41 @@ class LocalOptions(BaseModel):
     max_tokens: int = Field(256, ge=8, le=8192, description="Answer length at most.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     repeat_penalty: float = Field(1.15, ge=1, le=2, description="Small models loop without it.")
+    repacked_weights: bool = Field(
+        False,
+        description=(
+            "Let llama.cpp repack weights into its CPU-specific (AVX-512/AMX) layouts. Off: llama-cpp-python "
+            "0.3.36 built on an AMX CPU crashes in its first decode with them; SmolLM2 answers as fast without."
+        ),
+    )
+
+
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextmanager
+def model_params(*, repacked_weights: bool) -> Iterator[None]:
+    """Models loaded inside get llama.cpp's model parameters with `use_extra_bufts` as given.
+
+    llama-cpp-python's `Llama()` takes no such argument; it builds its parameters from
+    `llama_model_default_params()`, so that function is wrapped while the model loads (under a
+    lock: one load at a time). Older builds without the field are left as they are."""
+    import llama_cpp.llama_cpp as low
+
+    original = low.llama_model_default_params
+
+    def params() -> Any:
+        made = original()
+        if hasattr(made, "use_extra_bufts"):
+            made.use_extra_bufts = repacked_weights
+        return made
+
+    with _PARAMS_LOCK:
+        low.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = original
 
 
 def packaged_model() -> Path | None:
@@ -103,13 +139,14 @@ class LocalGenerator(BaseGenerator):
             threads = self.options.threads or os.cpu_count() or 1
             try:
                 # chat_format None: llama-cpp-python applies the GGUF's own chat template
-                self._llm = Llama(
-                    model_path=str(self.path),
-                    n_ctx=self.options.n_ctx,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    verbose=False,
-                )
+                with model_params(repacked_weights=self.options.repacked_weights):
+                    self._llm = Llama(
+                        model_path=str(self.path),
+                        n_ctx=self.options.n_ctx,
+                        n_threads=threads,
+                        n_threads_batch=threads,
+                        verbose=False,
+                    )
             except Exception as exc:  # llama.cpp reports a bad file as ValueError or RuntimeError
                 raise GeneratorError(f"Could not load {self.path}: {exc}", kind="model load", where="local") from exc
         return self._llm
