@@ -12,6 +12,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,7 +171,13 @@ def test_the_ui_through_nginx_is_sticky_and_streams(cluster: Cluster) -> None:
     # the queue (join, then server-sent events) through the proxy, all on the same replica
     answer, _sources, record = Client(url, verbose=False).predict(QUESTION, [], "extractive", None, api_name="/ask")
     assert "#source-0-1" in answer and record["citations"]  # the markdown of a cited answer
-    queue_upstreams = re.findall(r'"[A-Z]+ /gradio_api/queue/\S+ [^"]*" \d+ (\S+)', cluster.front.log("access.log"))
+    # nginx logs a request when it ends: the event stream's line may land just after predict returns
+    queue_upstreams: list[str] = []
+    deadline = time.monotonic() + 10
+    while len(queue_upstreams) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        log = cluster.front.log("access.log")
+        queue_upstreams = re.findall(r'"[A-Z]+ /gradio_api/queue/\S+ [^"]*" \d+ (\S+)', log)
     assert len(queue_upstreams) >= 2 and len(set(queue_upstreams)) == 1, cluster.front.log("access.log")
 
     # an upload of an essay bigger than nginx's default 1 MB body limit reaches the app

@@ -225,6 +225,7 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("However, most labs do not.", True),
         ("Despite this, it was an invaluable experience.", True),  # "this" is the sentence before
         ("On top of that, review probability.", True),
+        ("Despite all this, I still had the final goal.", True),
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"
         ("", False),

@@ -89,6 +89,8 @@ _LEANING_PHRASES = (
     "because of that",
     "despite this",
     "despite that",
+    "despite all this",
+    "despite all that",
     "in spite of this",
     "in spite of that",
     "after that",
