@@ -91,7 +91,7 @@ def export(model_dir: Path, target: Path) -> None:
     from transformers.utils import logging as hf_logging
 
     # tracing warnings and a weights-loading bar say nothing a user can act on: the export is
-    # checked against the model's own output by the tests (tests/test_onnx_encoder.py)
+    # checked against sentence-transformers by tests/index/test_onnx_encoder.py
     hf_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
     model.eval()
