@@ -82,8 +82,8 @@ class EmbeddingSettings(Section):
         ge=0,
         le=256,
         description=(
-            "Encoder threads for one question; 0 = all cores. 2 is fastest on a 2-core machine both "
-            "idle and busy, as the ONNX encoder's threads sleep rather than spin (bench/latency.py --busy)."
+            "Encoder threads for one question; 0 = all cores. 2 is fastest or tied on a 2-core machine "
+            "idle and with one core busy (bench/query_encoding.py)."
         ),
     )
     query_cache_size: int = Field(1024, ge=0, le=1_000_000, description="Question vectors kept (LRU).")
