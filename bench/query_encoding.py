@@ -76,9 +76,14 @@ def main() -> None:
                 burner.kill()
                 burner.wait()
         rows += [
-            [busy, threads, "spin" if spinning else "sleep", f"{median(p50s[c]):.2f}", f"{median(p95s[c]):.2f}"]
-            for c in CONFIGS
-            for threads, spinning in [c]
+            [
+                busy,
+                threads,
+                "spin" if spinning else "sleep",
+                f"{median(p50s[(threads, spinning)]):.2f}",
+                f"{median(p95s[(threads, spinning)]):.2f}",
+            ]
+            for threads, spinning in CONFIGS
         ]
     note(
         f"{len(questions)} dev questions x {args.repeats}, a fresh process per setting, {args.rounds} rounds; "
