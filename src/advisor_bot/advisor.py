@@ -176,7 +176,8 @@ class Advisor:
         self, query: str, k: int | None = None, *, mode: str | None = None, mmr: bool = False
     ) -> list[Passage]:
         """The k best passages for a standalone query, ranked by relevance alone unless
-        `mmr` asks for the diversity the chat uses."""
+        `mmr` asks for the diversity the chat uses (with `retrieval.resources_last`, curated
+        resources among the k come after the essays)."""
         text = validate_question(query, self.settings.answer.max_question_chars)
         return self.searcher.retriever().search(text, validate_k(k), mode=mode, mmr=mmr)
 

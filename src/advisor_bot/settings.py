@@ -153,6 +153,11 @@ class RetrievalSettings(Section):
     max_resource_passages: int = Field(
         1, ge=-1, le=50, description="Short resource entries in the top k (-1 = no cap)."
     )
+    resources_last: bool = Field(
+        True,
+        description="Curated-resource entries follow the essay passages in the top k: the answer quotes essays "
+        "and lists resources apart, under 'Where to learn'.",
+    )
     max_passages_per_document: int = Field(
         0, ge=0, le=50, description="Passages of one document in the top k (0 = no cap)."
     )
@@ -186,6 +191,13 @@ class AnswerSettings(Section):
     min_similarity: float = Field(0.25, ge=-1, le=1, description="Cosine below which a sentence is never said.")
     relative_floor: float = Field(0.5, ge=0, le=1, description="Share of the best sentence's cosine a point needs.")
     passage_weight: float = Field(0.5, ge=0, le=1, description="Weight of the passage's score in a sentence's score.")
+    style_weight: float = Field(
+        0.06,
+        ge=0,
+        le=1,
+        description="Lift of a sentence whose wording tells the reader what to do (and drop of one about the "
+        "writer's past or the essay itself) when the question asks what to do (text/style.py).",
+    )
     rank_decay: float = Field(
         0.5, gt=0, le=1, description="A passage's score is multiplied by this per rank below the first."
     )

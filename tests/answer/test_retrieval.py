@@ -52,7 +52,9 @@ def test_hybrid_search_ranks_the_relevant_passage_first(bot: Advisor) -> None:
     passages = bot.searcher.retriever().search("how should I pick a PhD advisor?", 3, timings=timings)
     assert passages[0].document.doc_id == "phd-supervisor"
     assert [p.rank for p in passages] == [1, 2, 3]
-    assert passages[0].score >= passages[1].score >= passages[2].score
+    for kind in ("essay", "resource"):  # best first among essays, then among resources
+        scores = [p.score for p in passages if (p.document.kind == "resource") == (kind == "resource")]
+        assert scores == sorted(scores, reverse=True)
     assert {"dense", "chunk", "unit", "rrf"} <= set(passages[0].scores)
     assert {"embed", "dense", "bm25", "fusion"} <= set(timings)
 
@@ -141,6 +143,18 @@ def test_resource_cap_keeps_short_entries_from_filling_the_top(bot: Advisor) -> 
     assert [p.document.kind for p in capped.search(query, 10)].count("resource") == 2
 
 
+def test_resources_follow_the_essays_within_the_top_k(bot: Advisor) -> None:
+    query = "LeetCode coding practice for interviews"
+    free = retriever(bot, resources_last=False).search(query, 4)
+    kinds = [p.document.kind for p in free]
+    assert kinds[0] == "resource" and "resource" not in kinds[-1:]  # what makes this test meaningful
+    last = retriever(bot, resources_last=True).search(query, 4)
+    assert {p.chunk.chunk_id for p in last} == {p.chunk.chunk_id for p in free}  # the same top k
+    in_order = [p.document.kind == "resource" for p in last]
+    assert in_order == sorted(in_order)  # essays first, then resources
+    assert [p.rank for p in last] == [1, 2, 3, 4]
+
+
 def test_per_document_cap(bot: Advisor) -> None:
     r = retriever(bot, max_passages_per_document=1, max_resource_passages=-1)
     docs = [p.document.doc_id for p in r.search("interviews coding projects", 4)]
@@ -180,6 +194,7 @@ def test_reranker_hook_reorders_with_a_cross_encoder(bot: Advisor, tmp_path: Pat
             "retrieval.reranker_model": str(folder),
             "retrieval.reranker_depth": 4,
             "retrieval.max_resource_passages": -1,
+            "retrieval.resources_last": False,
         }
     )
     reranking = Advisor(settings, embedder=bot.embedder)

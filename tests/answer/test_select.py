@@ -40,6 +40,22 @@ kind: blog
 
 Read the abstract first. Then look at every figure. Skim the related work last. Write a summary of each paper in your own words. Keep a list of the open questions you notice. Re-read the method when you implement it. Share your summaries with a reading group.
 """
+# A preamble, and a story beside the advice it led to (text/style.py tells them apart).
+STARTING = """---
+title: "Starting Out"
+kind: blog
+---
+
+## Why I wrote this
+
+As a researcher who reviews many applications, I will give you my perspective on starting research.
+
+## Math before research
+
+I was bad at math when I started research and I struggled with it for a year.
+
+Do not start research before you are comfortable with the math it uses.
+"""
 NOT_SAID = {UnitKind.QUESTION, UnitKind.LEAD, UnitKind.FRAGMENT}
 
 
@@ -50,6 +66,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor
     write_tiny_corpus(root)
     (root / "corpus" / "essays" / "applying.md").write_text(APPLYING, encoding="utf-8")
     (root / "corpus" / "essays" / "reading.md").write_text(READING, encoding="utf-8")
+    (root / "corpus" / "essays" / "starting.md").write_text(STARTING, encoding="utf-8")
     settings = Settings.load(root, env={}, **{**TINY, "chunking.chunk_size": 200, "chunking.chunk_overlap": 80})
     advisor = Advisor(settings, embedder=embedder)
     advisor.build_index()
@@ -184,3 +201,23 @@ def test_resources_are_listed_only_when_close_enough(bot: Advisor) -> None:
 def test_no_query_vector_selects_nothing(bot: Advisor) -> None:
     _, passages = evidence_for(bot, "coding interviews")
     assert select_points(Query("coding interviews"), passages, bot.settings.answer) == []
+
+
+def test_an_essay_talking_about_itself_is_never_said(bot: Advisor) -> None:
+    preamble = "As a researcher who reviews many applications, I will give you my perspective on starting research."
+    query, passages = evidence_for(bot, "what is your perspective on starting research?")
+    essay = next(p for p in passages if p.document.doc_id == "starting" and p.unit_vectors is not None)
+    assert essay.unit_vectors is not None and query.vector is not None
+    closest = essay.units[int((essay.unit_vectors @ query.vector).argmax())]
+    assert closest.text == preamble  # what makes this test meaningful
+    assert preamble not in texts(select_points(query, passages, bot.settings.answer))
+
+
+def test_advice_leads_over_the_story_for_a_question_asking_what_to_do(bot: Advisor) -> None:
+    question = "im bad at math, should i start research?"
+    advice = "Do not start research before you are comfortable with the math it uses."
+    assert points_for(bot, question)[0].text == advice
+    scores = {p.text: p.score for p in points_for(bot, question, max_sources=5, relative_floor=0, style_weight=0)}
+    lifted = {p.text: p.score for p in points_for(bot, question, max_sources=5, relative_floor=0)}
+    story = next(t for t in scores if t.startswith("I was bad at math"))
+    assert lifted[advice] - lifted[story] > scores[advice] - scores[story]

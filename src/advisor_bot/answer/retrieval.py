@@ -226,7 +226,7 @@ class Retriever:
         search ranks above the essays that explain), and at most max_passages_per_document
         from one document (so a question answered by several essays hears from several)."""
         res_cap, doc_cap = self.settings.max_resource_passages, self.settings.max_passages_per_document
-        if res_cap < 0 and doc_cap <= 0:
+        if res_cap < 0 and doc_cap <= 0 and not self.settings.resources_last:
             return order
         head: list[int] = []
         tail: list[int] = []
@@ -245,6 +245,8 @@ class Retriever:
             resources += self._is_resource[row]
             per_doc[doc] = per_doc.get(doc, 0) + 1
             head.append(row)
+        if self.settings.resources_last:
+            head = [r for r in head if not self._is_resource[r]] + [r for r in head if self._is_resource[r]]
         return head + tail
 
     def _rerank(self, query: str, order: list[int]) -> tuple[list[int], dict[int, float]]:

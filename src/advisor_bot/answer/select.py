@@ -2,8 +2,9 @@
 sentence it leans on and the short sentence that completes it.
 
 Every sentence unit is scored by the cosine of its stored vector with the question's vector,
-blended with its passage's retrieval score. Only whole statements are candidates (never a
-heading, a question, a lead-in or a fragment). A statement opening with "They ..." comes with
+blended with its passage's retrieval score, plus a small lift for its wording (text/style.py:
+advice for a question asking what to do, less for narrative or an essay's preamble). Only whole statements are candidates (never a
+heading, a question, a lead-in, a fragment or the essay talking about itself). A statement opening with "They ..." comes with
 the sentence before it, or is not said; a short sentence right after a chosen one ("Keep it
 under 150 words.") comes along. Sentences repeated by overlapping chunks are said once. For
 an "X or Y" question, each option gets the best statement about it.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..records import Passage, Point, Query, Unit, UnitKind
 from ..settings import AnswerSettings
+from ..text.style import style_lift, talks_about_itself
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,7 +42,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     """The points worth saying, best first (side points right after the best one)."""
     if query.vector is None:
         return []
-    candidates = _candidates(query.vector, passages, settings)
+    candidates = _candidates(query.vector, passages, settings, question=query.text)
     if not candidates:
         return []
     floor = max(settings.min_similarity, max(c.cosine for c in candidates) * settings.relative_floor)
@@ -60,7 +62,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     for side in query.sides:
         if side.vector is None or any(p.side == side.label for p in chosen):
             continue
-        for c in _candidates(side.vector, passages, settings, also=query.vector):
+        for c in _candidates(side.vector, passages, settings, question=query.text, also=query.vector):
             if c.cosine < settings.min_similarity:
                 continue
             unit = passages[c.passage - 1].units[c.unit]
@@ -93,7 +95,12 @@ def select_resources(passages: Sequence[Passage], points: Sequence[Point], setti
 
 
 def _candidates(
-    vector: np.ndarray, passages: Sequence[Passage], settings: AnswerSettings, *, also: np.ndarray | None = None
+    vector: np.ndarray,
+    passages: Sequence[Passage],
+    settings: AnswerSettings,
+    *,
+    question: str = "",
+    also: np.ndarray | None = None,
 ) -> list[Candidate]:
     """Every whole statement of the essay passages, best first."""
     out: list[Candidate] = []
@@ -108,9 +115,14 @@ def _candidates(
         prior = p.scores.get("dense", p.score) * settings.rank_decay ** (essays - 1)
         w = settings.passage_weight
         out.extend(
-            Candidate((1 - w) * float(sims[i]) + w * prior, float(sims[i]), n, i)
+            Candidate(
+                (1 - w) * float(sims[i]) + w * prior + style_lift(unit.text, question, settings.style_weight),
+                float(sims[i]),
+                n,
+                i,
+            )
             for i, unit in enumerate(p.units)
-            if unit.is_statement
+            if unit.is_statement and not talks_about_itself(unit.text)
         )
     out.sort(key=lambda c: -c.score)
     return out
