@@ -17,7 +17,7 @@ from helpers import write_tiny_corpus
 from advisor_bot.corpus.loading import load_corpus
 from advisor_bot.errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError
 from advisor_bot.index import vectors as vector_ops
-from advisor_bot.index.chunking import chunk_document
+from advisor_bot.index.chunking import chunk_document, embedding_head
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.onnx_encoder import ENCODERS_DIR
 from advisor_bot.index.store import CHUNKS, CURRENT, FORMAT_VERSION, MANIFEST, TMP_PREFIX, IndexStore
@@ -320,8 +320,9 @@ def test_hnsw_search_depth_comes_from_the_settings(
 def test_chunk_vectors_from_units_are_their_mean_and_never_mixed_with_encoded_ones(
     built: IndexStore, docs: list[Document], embedder: Embedder
 ) -> None:
-    """index.chunk_vectors = "units" averages a chunk's sentence vectors instead of encoding it;
-    switching either way re-makes every chunk vector rather than mixing the two kinds."""
+    """index.chunk_vectors = "units" averages a chunk's sentence vectors and its head's (title and
+    heading path) instead of encoding it; switching either way re-makes every chunk vector
+    rather than mixing the two kinds."""
     averaging = IndexStore(built.path, IndexSettings(chunk_vectors="units"), CHUNKING)
     assert averaging.status(docs, model_name=embedder.name).settings_changed == ["chunk_vectors"]
     report = averaging.build(docs, embedder)
@@ -329,8 +330,9 @@ def test_chunk_vectors_from_units_are_their_mean_and_never_mixed_with_encoded_on
     loaded = averaging.open()
     assert loaded.manifest["settings"]["chunk_vectors"] == "units"
     vectors = vector_ops.all_vectors(loaded.vector_index)
-    for row in range(len(loaded.chunks)):
-        mean = loaded.unit_vectors_of(row).mean(axis=0)
+    for row, chunk in enumerate(loaded.chunks):
+        head = embedder.encode([embedding_head(chunk, loaded.documents[chunk.doc_id].title)])
+        mean = np.vstack([loaded.unit_vectors_of(row), head]).mean(axis=0)
         np.testing.assert_allclose(vectors[row], mean / np.linalg.norm(mean), atol=1e-5)
     back = built.build(docs, embedder)
     assert back.embedded == back.chunks and back.reused == 0

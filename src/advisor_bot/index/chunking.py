@@ -152,11 +152,15 @@ def _make_chunk(doc: Document, section: str, text: str, start: int) -> Chunk:
     return Chunk(chunk_id=digest[:20], doc_id=doc.doc_id, section=section, text=text, start=chunk.start, end=chunk.end)
 
 
+def embedding_head(chunk: Chunk, title: str) -> str:
+    """The title and heading path: the context a reader would have ("Tips and FAQ > For
+    Technical Interview")."""
+    return title if not chunk.section else f"{title}\n{chunk.section}"
+
+
 def embedding_text(chunk: Chunk, title: str) -> str:
-    """What is embedded and BM25-indexed: the title and heading path give a short passage
-    the context a reader would have ("Tips and FAQ > For Technical Interview")."""
-    head = title if not chunk.section else f"{title}\n{chunk.section}"
-    return f"{head}\n\n{chunk.text}"
+    """What is embedded and BM25-indexed: the head gives a short passage its context."""
+    return f"{embedding_head(chunk, title)}\n\n{chunk.text}"
 
 
 def _sections(doc: Document) -> list[_Section]:

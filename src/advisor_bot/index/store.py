@@ -48,7 +48,7 @@ from ..settings import ChunkingSettings, IndexSettings
 from ..text.sentences import SPLITTER_VERSION
 from . import vectors as vector_ops
 from .bm25 import BM25Index, bm25_files
-from .chunking import chunk_document, embedding_text
+from .chunking import chunk_document, embedding_head, embedding_text
 from .locking import WriteLock
 from .onnx_encoder import ENCODERS_DIR
 
@@ -467,7 +467,13 @@ class IndexStore:
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
         averaged: dict[int, np.ndarray] = {}
         if from_units is not None and todo:
-            averaged = _unit_means(todo, *from_units)
+            heads = sorted({embedding_head(chunks[i], docs[chunks[i].doc_id].title) for i in todo} - {""})
+            head_vectors = dict(zip(heads, embedder.encode(heads), strict=True)) if heads else {}
+            averaged = _unit_means(
+                todo,
+                *from_units,
+                heads={i: head_vectors.get(embedding_head(chunks[i], docs[chunks[i].doc_id].title)) for i in todo},
+            )
             todo_encode = [i for i in todo if i not in averaged]
         else:
             todo_encode = todo
@@ -749,8 +755,14 @@ def _built_settings(manifest: dict[str, Any]) -> dict[str, Any]:
     return {"chunk_vectors": "encode"} | manifest.get("settings", {})
 
 
-def _unit_means(rows: list[int], unit_vectors: np.ndarray, unit_table: np.ndarray) -> dict[int, np.ndarray]:
-    """The normalised mean of each chunk's sentence-unit vectors (chunks without units are left out)."""
+def _unit_means(
+    rows: list[int],
+    unit_vectors: np.ndarray,
+    unit_table: np.ndarray,
+    heads: dict[int, np.ndarray | None] | None = None,
+) -> dict[int, np.ndarray]:
+    """The normalised mean of each chunk's sentence-unit vectors and of its head's vector (the
+    title and heading path that embedding_text puts first); chunks without units are left out."""
     means: dict[int, np.ndarray] = {}
     if not len(unit_table):
         return means
@@ -759,7 +771,9 @@ def _unit_means(rows: list[int], unit_vectors: np.ndarray, unit_table: np.ndarra
     ends = np.searchsorted(owners, rows, side="right")
     for row, a, b in zip(rows, starts, ends, strict=True):
         if b > a:
-            mean = unit_vectors[a:b].mean(axis=0)
+            head = (heads or {}).get(row)
+            parts = unit_vectors[a:b] if head is None else np.vstack([unit_vectors[a:b], head[None, :]])
+            mean = parts.mean(axis=0)
             norm = float(np.linalg.norm(mean))
             if norm > 0:
                 means[row] = (mean / norm).astype(np.float32)
