@@ -194,6 +194,13 @@ class AnswerSettings(Section):
     max_sources: int = Field(2, ge=1, le=50, description="Passages an answer's points may come from (options apart).")
     min_similarity: float = Field(0.25, ge=-1, le=1, description="Cosine below which a sentence is never said.")
     relative_floor: float = Field(0.5, ge=0, le=1, description="Share of the best sentence's cosine a point needs.")
+    source_floor: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Share of the best sentence's cosine a sentence needs to bring in another source: the "
+        "second passage covers a gold quote far less often than the first (docs/RETRIEVAL.md).",
+    )
     passage_weight: float = Field(0.5, ge=0, le=1, description="Weight of the passage's score in a sentence's score.")
     style_weight: float = Field(
         0.06,

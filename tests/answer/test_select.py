@@ -163,7 +163,7 @@ def test_every_passage_twice_still_says_each_sentence_once(bot: Advisor) -> None
 
 @pytest.mark.parametrize("max_sources", [1, 2])
 def test_points_come_from_at_most_max_sources_passages(bot: Advisor, max_sources: int) -> None:
-    loose = {"max_statements": 30, "min_similarity": -1, "relative_floor": 0}
+    loose = {"max_statements": 30, "min_similarity": -1, "relative_floor": 0, "source_floor": 0}
     question = "how do I prepare for interviews and applications?"
     capped = points_for(bot, question, 8, max_sources=max_sources, **loose)
     assert len({p.passage for p in capped if p.side is None}) == max_sources
@@ -221,3 +221,14 @@ def test_advice_leads_over_the_story_for_a_question_asking_what_to_do(bot: Advis
     lifted = {p.text: p.score for p in points_for(bot, question, max_sources=5, relative_floor=0)}
     story = next(t for t in scores if t.startswith("I was bad at math"))
     assert lifted[advice] - lifted[story] > scores[advice] - scores[story]
+
+
+def test_another_source_needs_a_sentence_close_to_the_best(bot: Advisor) -> None:
+    loose = {"max_statements": 30, "max_sources": 50, "min_similarity": -1, "relative_floor": 0}
+    question = "how do I prepare for coding interviews?"
+    free = points_for(bot, question, 8, source_floor=0, **loose)
+    assert len({p.passage for p in free}) > 2  # what makes this test meaningful
+    some = points_for(bot, question, 8, source_floor=0.8, **loose)
+    only_best = points_for(bot, question, 8, source_floor=1.0, **loose)
+    assert 1 < len({p.passage for p in some}) < len({p.passage for p in free})
+    assert {p.passage for p in only_best} == {only_best[0].passage}  # nothing else comes as close as the best

@@ -226,6 +226,9 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("Despite this, it was an invaluable experience.", True),  # "this" is the sentence before
         ("On top of that, review probability.", True),
         ("Despite all this, I still had the final goal.", True),
+        ("Yes, select the tough path and become good in the math of your field.", True),  # answers a question
+        ("No, you do not need a PhD.", True),
+        ("No one expects you to know everything.", False),
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"
         ("", False),

@@ -45,7 +45,9 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     candidates = _candidates(query.vector, passages, settings, question=query.text)
     if not candidates:
         return []
-    floor = max(settings.min_similarity, max(c.cosine for c in candidates) * settings.relative_floor)
+    best = max(c.cosine for c in candidates)
+    floor = max(settings.min_similarity, best * settings.relative_floor)
+    new_source = max(floor, best * settings.source_floor)  # what a sentence opening another source needs
     chosen: list[Point] = []
     used: set[tuple[str, int]] = set()
     vectors: list[np.ndarray] = []
@@ -53,7 +55,9 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     for c in candidates:
         if len(chosen) >= settings.max_statements:
             break
-        if c.cosine < floor or (c.passage not in sources and len(sources) >= settings.max_sources):
+        if c.passage not in sources and sources and (len(sources) >= settings.max_sources or c.cosine < new_source):
+            continue
+        if c.cosine < floor:
             continue
         point = _point(passages[c.passage - 1], c, used, vectors)
         if point is not None:

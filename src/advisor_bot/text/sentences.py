@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 6
+SPLITTER_VERSION = 7
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -110,6 +110,10 @@ _LEANING_PHRASES = (
     "even so",
     "e.g.",
     "i.e.",
+    "yes,",  # the answer to the essay's own question before it
+    "yes.",
+    "no,",
+    "no.",
 )
 
 
