@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -196,3 +199,16 @@ def test_follow_up_keeps_its_history(tiny_advisor: Advisor) -> None:
     assert follow.query.history == tuple(history)
     assert follow.query.text != "and what about projects?"  # rewritten into a standalone query
     assert not follow.refused and follow.citations
+
+
+def test_a_script_that_exits_right_after_loading_exits_cleanly(tiny_advisor: Advisor) -> None:
+    """Loading starts building the question encoder's session on a thread; a script that ends
+    while it is still being built must wait for it, not die in onnxruntime (exit code 134,
+    "terminate called without an active exception", 2 runs in 3 before the fix)."""
+    root = tiny_advisor.settings.root
+    script = f"from advisor_bot import Advisor, Settings\nAdvisor.load(Settings.load({str(root)!r}, env={{}}))\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_BOT_")}
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "terminate called" not in done.stderr

@@ -181,10 +181,12 @@ class AutoEmbedder:
 
     def preload(self) -> None:
         """Start loading the question encoder on a background thread (onnxruntime builds its
-        session outside the GIL), so it overlaps opening the index: ~0.25 s off a cold `ask`."""
+        session outside the GIL), so it overlaps opening the index: ~0.25 s off a cold `ask`.
+        Not a daemon: a script that exits right after `Advisor.load()` must wait for the session
+        to be built, or onnxruntime aborts the process mid-construction (exit code 134)."""
         impl = self._current()
         if isinstance(impl, OnnxEmbedder):
-            threading.Thread(target=impl.query_session, name="encoder-preload", daemon=True).start()
+            threading.Thread(target=impl.query_session, name="encoder-preload").start()
 
     def prepare_build(self, index_dir: Path) -> None:
         """Put the exported model in the index folder: copied from the user's cache when it is
