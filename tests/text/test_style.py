@@ -80,7 +80,8 @@ def test_the_lift_follows_what_the_question_wants() -> None:
     advice = "Ask your professors early."
     story = "I asked my professors and they said no."
     preamble = "Feel free to skip to the tips."
-    for_me, about_him = "should I ask professors?", "what did he do when professors said no?"
+    for_me, about_him = False, asks_about_someone("what did he do when professors said no?")
+    assert not asks_about_someone("should I ask professors?")
     assert style_lift(advice, for_me, 0.1) == pytest.approx(0.1)
     assert style_lift(story, for_me, 0.1) == pytest.approx(-0.1)
     assert style_lift(story, about_him, 0.1) == pytest.approx(0.05)  # his story, lifted by half

@@ -3,11 +3,13 @@ sentence it leans on and the short sentence that completes it.
 
 Every sentence unit is scored by the cosine of its stored vector with the question's vector,
 blended with its passage's retrieval score, plus a small lift for its wording (text/style.py:
-advice for a question asking what to do, less for narrative or an essay's preamble). Only whole statements are candidates (never a
-heading, a question, a lead-in, a fragment or the essay talking about itself). A statement opening with "They ..." comes with
-the sentence before it, or is not said; a short sentence right after a chosen one ("Keep it
-under 150 words.") comes along. Sentences repeated by overlapping chunks are said once. For
-an "X or Y" question, each option gets the best statement about it.
+advice for a question asking what to do, less for the writer's own story). Only whole
+statements are candidates (never a heading, a question, a lead-in, a fragment or the essay
+talking about itself). A statement opening with "They ..." comes with the sentence before it,
+or is not said; another passage is quoted only when one of its sentences comes close to the
+best; a short sentence right after a chosen one ("Keep it under 150 words.") comes along.
+Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
+gets the best statement about it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..records import Passage, Point, Query, Unit, UnitKind
 from ..settings import AnswerSettings
-from ..text.style import style_lift, talks_about_itself
+from ..text.style import asks_about_someone, style_lift, talks_about_itself
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,6 +110,7 @@ def _candidates(
 ) -> list[Candidate]:
     """Every whole statement of the essay passages, best first."""
     out: list[Candidate] = []
+    about_someone = asks_about_someone(question)
     essays = 0  # rank among essay passages: a curated-resource entry above them takes no share
     for n, p in enumerate(passages, start=1):
         if p.is_resource or p.unit_vectors is None or not len(p.units):
@@ -120,7 +123,7 @@ def _candidates(
         w = settings.passage_weight
         out.extend(
             Candidate(
-                (1 - w) * float(sims[i]) + w * prior + style_lift(unit.text, question, settings.style_weight),
+                (1 - w) * float(sims[i]) + w * prior + style_lift(unit.text, about_someone, settings.style_weight),
                 float(sims[i]),
                 n,
                 i,

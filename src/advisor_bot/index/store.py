@@ -467,13 +467,10 @@ class IndexStore:
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
         averaged: dict[int, np.ndarray] = {}
         if from_units is not None and todo:
-            heads = sorted({embedding_head(chunks[i], docs[chunks[i].doc_id].title) for i in todo} - {""})
+            head_of = {i: embedding_head(chunks[i], docs[chunks[i].doc_id].title) for i in todo}
+            heads = sorted(set(head_of.values()) - {""})  # each distinct head encoded once
             head_vectors = dict(zip(heads, embedder.encode(heads), strict=True)) if heads else {}
-            averaged = _unit_means(
-                todo,
-                *from_units,
-                heads={i: head_vectors.get(embedding_head(chunks[i], docs[chunks[i].doc_id].title)) for i in todo},
-            )
+            averaged = _unit_means(todo, *from_units, heads={i: head_vectors.get(h) for i, h in head_of.items()})
             todo_encode = [i for i in todo if i not in averaged]
         else:
             todo_encode = todo

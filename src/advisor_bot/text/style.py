@@ -37,8 +37,8 @@ _STORY = re.compile(
 _META = re.compile(
     r"\b(?:this (?:post|blog|article|essay|guide|section|piece|write-?up)|in this (?:post|blog|article)|"
     r"I (?:want|wanted|will|'ll|hope|tried|won't) (?:to )?(?:share|cover|talk|write|bring|give you|assume)|"
-    r"my (?:advice|perspective|tips) will|I will give you|I (?:do )?hope (?:I|this|these|my) |feel free to|read on|skip to|fellow readers|"
-    r"(?:at )?the time of writing|as mentioned (?:above|below|earlier))\b",
+    r"my (?:advice|perspective|tips) will|I will give you|I (?:do )?hope (?:I|this|these|my) |"
+    r"feel free to|read on|skip to|fellow readers|(?:at )?the time of writing|as mentioned (?:above|below|earlier))\b",
     re.IGNORECASE,
 )
 # A question about what someone did or said, rather than about what the asker should do.
@@ -74,14 +74,14 @@ def asks_about_someone(question: str) -> bool:
     return bool(_ABOUT_SOMEONE.search(question))
 
 
-def style_lift(text: str, question: str, weight: float) -> float:
-    """What a sentence's wording adds to its score for this question: advice is lifted for a
-    question asking what to do; for a question about someone, their story is lifted (by half),
+def style_lift(text: str, about_someone: bool, weight: float) -> float:
+    """What a sentence's wording adds to its score: advice is lifted for a question asking what
+    to do; for a question about someone (`asks_about_someone`), their story is lifted (by half),
     never the essay talking about itself."""
     if not weight:
         return 0.0
     score = advice_score(text)
-    if not asks_about_someone(question):
+    if not about_someone:
         return weight * score
     if _META.search(text):
         return -weight
