@@ -219,6 +219,12 @@ class AnswerSettings(Section):
         0.7, ge=0, le=1, description="Cosine at which a passage sentence supports a claim."
     )
     min_support_overlap: float = Field(0.6, ge=0, le=1, description="Share of content words at which it supports it.")
+    max_novel_share: float = Field(
+        0.34,
+        ge=0,
+        le=1,
+        description="Share of a claim's content words that may be absent from the passage it cites.",
+    )
     min_supported_share: float = Field(
         0.5,
         ge=0,

@@ -69,6 +69,21 @@ def test_a_true_sentence_citing_the_wrong_passage_is_not_supported(bot: Advisor,
     assert not grounder(bot, evidence).check(f"{LEETCODE} [{wrong}]").supported
 
 
+def test_a_close_sentence_that_adds_an_invention_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
+    """Sentence vectors put the invention near the source sentence; the words it adds give it away."""
+    n = number_of(evidence, LEETCODE)
+    invented = f"Practice LeetCode problems every week at a leading company based in Australia. [{n}]"
+    assert grounder(bot, evidence, max_novel_share=1.0).check(invented).supported  # what makes this test meaningful
+    claim = grounder(bot, evidence).check(invented)
+    assert not claim.supported and claim.evidence == []
+
+
+def test_a_number_the_passage_does_not_hold_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
+    n = number_of(evidence, LEETCODE)
+    assert grounder(bot, evidence).check(f"Practice LeetCode problems every week. [{n}]").supported
+    assert not grounder(bot, evidence).check(f"Practice 40 LeetCode problems every week. [{n}]").supported
+
+
 def test_an_unsupported_claim_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
     claim = grounder(bot, evidence).check("Bananas are yellow. [1]")
     assert not claim.supported and not claim.scaffolding and claim.evidence == []

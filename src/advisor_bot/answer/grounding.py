@@ -3,7 +3,11 @@ the passage it cites, or it is not shown.
 
 A claim is supported when one whole statement of a cited passage is close to it in meaning
 (cosine of the index's stored sentence vectors with the claim's vector) or shares most of its
-content words. An uncited claim that one passage clearly supports gets that passage's [n]
+content words, and the claim adds little the passage does not say: at most
+`answer.max_novel_share` of its content words, and no number, may be absent from the passage.
+Sentence vectors alone let a small model's invention through ("DeepLearning.ai, ... a leading
+AI research company based in Australia" sits close to "I first started learning from the Deep
+Learning Course offered by DeepLearning.ai"). An uncited claim that one passage clearly supports gets that passage's [n]
 (small models often forget to cite). Echoed prompt scaffolding ("Question: ...", "Source 1:",
 a copied "[1] Title > Section" line) never reaches the reader. The pipeline replaces an answer
 that is mostly unsupported by the extractive one.
@@ -30,6 +34,7 @@ _SCAFFOLD = re.compile(
     r"rules?|instructions?)\s*[:(]",
     re.IGNORECASE,
 )
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _HEADER = re.compile(r"^\s*\[\d{1,3}\]\s+[^.!?]*>\s")  # a copied "[1] Title > Section" line
 # a sentence ends at . ! ? (and the markers after it) before blanks, or at a line break; never
 # right before a "[" that is, or may still become, its marker ("week. [" while "1]" streams)
@@ -75,6 +80,12 @@ class Grounder:
         self.settings = settings
         self.claims: list[Claim] = []
         self._stems = [[content_stems(u.text) for u in p.units] for p in self.passages]
+        # everything a passage says, its title and section included: what a claim may repeat
+        self._passage_stems = [
+            content_stems(f"{p.title} {p.section} {p.text}") | set().union(*self._stems[i])
+            for i, p in enumerate(self.passages)
+        ]
+        self._passage_numbers = [set(_DIGITS.findall(f"{p.section} {p.text}")) for p in self.passages]
         # the source headers the model saw: a copied header is scaffolding, not a claim
         self._headers = [content_stems(strip_markers(h)) for h in headers]
         self._said: set[str] = set()
@@ -116,7 +127,11 @@ class Grounder:
         score, n, i, cosine, overlap = best
         claim.support = score
         s = self.settings
-        claim.supported = bool(n) and (cosine >= s.min_support_cosine or overlap >= s.min_support_overlap)
+        claim.supported = (
+            bool(n)
+            and (cosine >= s.min_support_cosine or overlap >= s.min_support_overlap)
+            and not self._adds(body, words, n)
+        )
         if claim.supported:
             claim.evidence.append((n, self.passages[n - 1].units[i]))
             if not cited and s.attribute_uncited:
@@ -124,6 +139,14 @@ class Grounder:
                 claim.cited = [n]
                 claim.attributed = True
         return claim
+
+    def _adds(self, body: str, words: set[str], n: int) -> bool:
+        """Whether a claim says more than passage n does: too many content words it never uses,
+        or a number it does not hold."""
+        novel = words - self._passage_stems[n - 1]
+        if words and len(novel) / len(words) > self.settings.max_novel_share:
+            return True
+        return bool(set(_DIGITS.findall(body)) - self._passage_numbers[n - 1])
 
     def _copies_header(self, words: set[str]) -> bool:
         return any(h and len(words & h) >= 0.8 * len(h) and len(words) <= len(h) + 3 for h in self._headers)
