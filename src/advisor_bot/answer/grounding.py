@@ -7,8 +7,8 @@ content words, and the claim adds little the passage does not say: at most
 `answer.max_novel_share` of its content words, and no number, may be absent from the passage.
 Sentence vectors alone let a small model's invention through ("DeepLearning.ai, ... a leading
 AI research company based in Australia" sits close to "I first started learning from the Deep
-Learning Course offered by DeepLearning.ai"). An uncited claim that one passage clearly supports gets that passage's [n]
-(small models often forget to cite). Echoed prompt scaffolding ("Question: ...", "Source 1:",
+Learning Course offered by DeepLearning.ai"). An uncited claim that one passage clearly
+supports gets that passage's [n] (small models often forget to cite). Echoed prompt scaffolding ("Question: ...", "Source 1:",
 a copied "[1] Title > Section" line) never reaches the reader. The pipeline replaces an answer
 that is mostly unsupported by the extractive one.
 """
@@ -80,7 +80,8 @@ class Grounder:
         self.settings = settings
         self.claims: list[Claim] = []
         self._stems = [[content_stems(u.text) for u in p.units] for p in self.passages]
-        # everything a passage says, its title and section included: what a claim may repeat
+        # everything a passage says, its title and section included: what a claim may repeat (its
+        # display sentences too, which differ from the raw text: "@arohan" is said as "arohan")
         self._passage_stems = [
             content_stems(f"{p.title} {p.section} {p.text}") | set().union(*self._stems[i])
             for i, p in enumerate(self.passages)

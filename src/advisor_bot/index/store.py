@@ -756,7 +756,7 @@ def _unit_means(
     rows: list[int],
     unit_vectors: np.ndarray,
     unit_table: np.ndarray,
-    heads: dict[int, np.ndarray | None] | None = None,
+    heads: dict[int, np.ndarray | None],
 ) -> dict[int, np.ndarray]:
     """The normalised mean of each chunk's sentence-unit vectors and of its head's vector (the
     title and heading path that embedding_text puts first); chunks without units are left out."""
@@ -768,7 +768,7 @@ def _unit_means(
     ends = np.searchsorted(owners, rows, side="right")
     for row, a, b in zip(rows, starts, ends, strict=True):
         if b > a:
-            head = (heads or {}).get(row)
+            head = heads.get(row)
             parts = unit_vectors[a:b] if head is None else np.vstack([unit_vectors[a:b], head[None, :]])
             mean = parts.mean(axis=0)
             norm = float(np.linalg.norm(mean))

@@ -49,18 +49,24 @@ _ABOUT_SOMEONE = re.compile(
 )
 
 
+_SCORE = {"advice": 1.0, "neutral": 0.0, "story": -1.0, "meta": -1.0}
+
+
+def _kind(text: str) -> str:
+    """One of "meta" (the essay about itself), "advice", "story" (the writer's own past), "neutral"."""
+    if _META.search(text):
+        return "meta"
+    advice = bool(_IMPERATIVE.match(text) or _ADVICE.search(text))
+    story = bool(_STORY.search(text))
+    if advice != story:
+        return "advice" if advice else "story"
+    return "neutral"
+
+
 def advice_score(text: str) -> float:
     """+1 for a sentence that tells the reader what to do, -1 for one about the writer's own
     past or about the essay itself, 0 for anything else or a mix."""
-    if _META.search(text):
-        return -1.0
-    advice = bool(_IMPERATIVE.match(text) or _ADVICE.search(text))
-    story = bool(_STORY.search(text))
-    if advice and not story:
-        return 1.0
-    if story and not advice:
-        return -1.0
-    return 0.0
+    return _SCORE[_kind(text)]
 
 
 def talks_about_itself(text: str) -> bool:
@@ -80,9 +86,7 @@ def style_lift(text: str, about_someone: bool, weight: float) -> float:
     never the essay talking about itself."""
     if not weight:
         return 0.0
-    score = advice_score(text)
+    kind = _kind(text)
     if not about_someone:
-        return weight * score
-    if _META.search(text):
-        return -weight
-    return 0.5 * weight * max(-score, 0.0)
+        return weight * _SCORE[kind]
+    return {"story": 0.5 * weight, "meta": -weight}.get(kind, 0.0)
