@@ -143,6 +143,13 @@ def test_a_list_of_short_items_is_one_unit_led_by_its_lead_in() -> None:
     )
 
 
+def test_a_short_item_that_leads_in_introduces_the_items_after_it() -> None:
+    markdown = "Prose about reading, first.\n\n- How to Read:\n  - Don't read linearly\n  - Start: Title and Abstract\n"
+    units = split_units(markdown)
+    assert units[-1].kind is UnitKind.ITEMS
+    assert units[-1].text == "How to Read: Don't read linearly; Start: Title and Abstract."
+
+
 def test_short_items_without_a_lead_in_are_capitalised() -> None:
     units = split_units("Some prose first, about what matters.\n\n- python\n- pytorch\n")
     assert units[-1].kind is UnitKind.ITEMS

@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 7
+SPLITTER_VERSION = 8
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -300,7 +300,9 @@ def _join_short_items(units: list[Unit], blocks: list[Block]) -> list[Unit]:
         nonlocal run
         if len(run) >= 2:
             lead = out.pop() if out and out[-1].kind is UnitKind.LEAD and out[-1].block < run[0].block else None
-            items = "; ".join(u.text.rstrip(" .;,") for u in run)
+            parts = [u.text.rstrip(" .;,") for u in run]
+            # an item that is itself a lead-in ("How to Read:") introduces the ones after it
+            items = "".join(p + (" " if p.endswith(":") else "; ") for p in parts[:-1]) + parts[-1]
             text = f"{lead.text} {items}." if lead else items[:1].upper() + items[1:] + "."
             out.append(
                 Unit(text=text, start=(lead or run[0]).start, end=run[-1].end, kind=UnitKind.ITEMS, block=run[0].block)
