@@ -232,3 +232,17 @@ def test_another_source_needs_a_sentence_close_to_the_best(bot: Advisor) -> None
     only_best = points_for(bot, question, 8, source_floor=1.0, **loose)
     assert 1 < len({p.passage for p in some}) < len({p.passage for p in free})
     assert {p.passage for p in only_best} == {only_best[0].passage}  # nothing else comes as close as the best
+
+
+def test_another_source_opens_only_among_the_first_points(bot: Advisor) -> None:
+    """A passage whose best sentence would only be a late point is not quoted at all."""
+    loose = {"max_statements": 30, "max_sources": 50, "min_similarity": -1, "relative_floor": 0, "source_floor": 0}
+    question = "how do I prepare for coding interviews?"
+    free = points_for(bot, question, 8, open_sources_within=30, **loose)
+    assert len({p.passage for p in free}) > 2  # what makes this test meaningful
+    for within in (1, 3):
+        points = points_for(bot, question, 8, open_sources_within=within, **loose)
+        opened = [i for i, p in enumerate(points) if p.passage not in {q.passage for q in points[:i]}]
+        assert opened[0] == 0 and all(i < within for i in opened)
+    only_first = points_for(bot, question, 8, open_sources_within=1, **loose)
+    assert {p.passage for p in only_first} == {only_first[0].passage}

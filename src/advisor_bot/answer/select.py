@@ -57,7 +57,15 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     for c in candidates:
         if len(chosen) >= settings.max_statements:
             break
-        if c.passage not in sources and sources and (len(sources) >= settings.max_sources or c.cosine < new_source):
+        if (
+            c.passage not in sources
+            and sources
+            and (
+                len(sources) >= settings.max_sources
+                or c.cosine < new_source
+                or len(chosen) >= settings.open_sources_within
+            )
+        ):
             continue
         if c.cosine < floor:
             continue
