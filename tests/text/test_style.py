@@ -40,6 +40,8 @@ def test_the_writers_story_scores_minus_one(sentence: str) -> None:
         "Feel free to skip to Careers to get tips on starting your AI journey!",
         "Though I may not be as good as experts, I do hope I bring some insights to the table.",
         "In this post I want to share how I got started.",
+        "Some might wonder what the difference between ML researcher and ML engineer is.",
+        "You might be wondering whether a PhD is worth it.",
     ],
 )
 def test_an_essay_talking_about_itself_is_recognised(sentence: str) -> None:
@@ -53,6 +55,7 @@ def test_an_essay_talking_about_itself_is_recognised(sentence: str) -> None:
         "Calculus, Linear Algebra, and Probability are used all the time in AI research.",
         "You will fail a lot, and that is okay.",
         "I hope you enjoy the ride.",  # a wish to the reader, not signposting
+        "Many people ask for help too late.",
     ],
 )
 def test_content_is_not_taken_for_preamble(sentence: str) -> None:

@@ -38,7 +38,10 @@ _META = re.compile(
     r"\b(?:this (?:post|blog|article|essay|guide|section|piece|write-?up)|in this (?:post|blog|article)|"
     r"I (?:want|wanted|will|'ll|hope|tried|won't) (?:to )?(?:share|cover|talk|write|bring|give you|assume)|"
     r"my (?:advice|perspective|tips) will|I will give you|I (?:do )?hope (?:I|this|these|my) |"
-    r"feel free to|read on|skip to|fellow readers|(?:at )?the time of writing|as mentioned (?:above|below|earlier))\b",
+    r"feel free to|read on|skip to|fellow readers|(?:at )?the time of writing|as mentioned (?:above|below|earlier)|"
+    # announcing the question a section answers: "Some might wonder what the difference ... is."
+    r"(?:some|many)(?: people| of you| students)? (?:might |may |often |will )?(?:wonder|ask (?:whether|if|what|how|why))|"
+    r"you (?:might|may) (?:be )?wonder(?:ing)?)\b",
     re.IGNORECASE,
 )
 # A question about what someone did or said, rather than about what the asker should do.
