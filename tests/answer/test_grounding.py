@@ -131,6 +131,25 @@ def test_a_repeated_sentence_counts_once(bot: Advisor, evidence: Evidence) -> No
     assert len(g.shown) == 1 and g.supported_share == 1.0
 
 
+def test_a_rewording_of_a_source_sentence_already_shown_counts_once(bot: Advisor, evidence: Evidence) -> None:
+    """Two model sentences resting on one source sentence with mostly the same words say one thing."""
+    n = number_of(evidence, LEETCODE)
+    g = grounder(bot, evidence)
+    assert g.check(f"{LEETCODE} [{n}] ").supported
+    reworded = g.check(f"{LEETCODE.replace('Practice', 'Do').rstrip('.')} often. [{n}]")
+    assert reworded.scaffolding and not reworded.supported
+    assert len(g.shown) == 1 and g.supported_share == 1.0
+
+
+def test_split_sentences_does_not_break_after_an_initialism_or_a_title() -> None:
+    text = "I finished my Ph.D. in AI. Dr. Liu said so, e.g. this. Done."
+    assert split_sentences(text, final=True)[0] == [
+        "I finished my Ph.D. in AI. ",
+        "Dr. Liu said so, e.g. this. ",
+        "Done.",
+    ]
+
+
 def test_supported_share_counts_checked_sentences(bot: Advisor, evidence: Evidence) -> None:
     n = number_of(evidence, LEETCODE)
     g = grounder(bot, evidence)

@@ -137,6 +137,9 @@ class Grounder:
             and (cosine >= s.min_support_cosine or overlap >= s.min_support_overlap)
             and not self._adds(body, words, n)
         )
+        if claim.supported and self._repeats(words, n, i):
+            claim.supported, claim.scaffolding = False, True  # the same source sentence, reworded
+            return claim
         if claim.supported:
             claim.evidence.append((n, self.passages[n - 1].units[i]))
             if not cited and s.attribute_uncited:
@@ -152,6 +155,18 @@ class Grounder:
         if words and len(novel) / len(words) > self.settings.max_novel_share:
             return True
         return bool(set(_DIGITS.findall(body)) - self._passage_numbers[n - 1])
+
+    def _repeats(self, words: set[str], n: int, i: int) -> bool:
+        """Whether an earlier shown claim rests on the same source sentence and says mostly the
+        same words ("Read papers in multiple passes ..." then "Read multiple papers ...")."""
+        unit = self.passages[n - 1].units[i]
+        for c in self.shown:
+            for m, u in c.evidence:
+                if m == n and u == unit:
+                    earlier = content_stems(strip_markers(c.text))
+                    if len(words & earlier) >= 0.6 * min(len(words), len(earlier)):
+                        return True
+        return False
 
     def _copies_header(self, words: set[str]) -> bool:
         return any(h and len(words & h) >= 0.8 * len(h) and len(words) <= len(h) + 3 for h in self._headers)
