@@ -50,7 +50,8 @@ def test_markers_move_to_the_end_of_their_line_however_the_stream_is_cut(pieces:
 
 def test_the_words_of_a_line_stream_before_its_line_ends() -> None:
     out = markers_last(iter(["[1] Read", " papers", " in passes.\n"]))
-    assert next(out) == "R"  # the first word arrives while the model is still writing the line
+    assert next(out) == "Read"  # the first word arrives while the model is still writing the line
+    assert next(out) == " papers"
 
 
 def test_a_last_line_without_a_break_still_gets_its_marker() -> None:

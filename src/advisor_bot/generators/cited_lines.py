@@ -34,30 +34,30 @@ def markers_last(pieces: Iterable[str]) -> Iterator[str]:
     pending = ""  # the start of a line, until its "[n] " prefix is complete
     number: str | None = None
     for piece in pieces:
+        out: list[str] = []
         for char in piece:
             if number is None:
                 if char == "\n":
-                    out, pending = pending + char, ""
-                    yield out
+                    out.append(pending + char)
+                    pending = ""
                     continue
                 pending += char
                 m = _PREFIX.match(pending)
                 if m and (pending.endswith(" ") or len(pending) > m.end()):
                     number = m.group(1)
-                    rest = pending[m.end() :]
+                    out.append(pending[m.end() :])
                     pending = ""
-                    if rest:
-                        yield rest
                 elif not m and not _could_start(pending):
                     number = ""  # a line without a prefix (no grammar): pass it through
-                    out, pending = pending, ""
-                    yield out
-                continue
-            if char == "\n":
-                yield f" [{number}] " if number else "\n"
+                    out.append(pending)
+                    pending = ""
+            elif char == "\n":
+                out.append(f" [{number}] " if number else "\n")
                 number = None
             else:
-                yield char
+                out.append(char)
+        if text := "".join(out):
+            yield text
     if number:
         yield f" [{number}]"
     elif pending.strip():

@@ -27,8 +27,8 @@ SYSTEM_PROMPT = (
 # Real numbers, not "[n]": small models copy a literal "[n]" (and whole example sentences) from instructions.
 ANSWER_INSTRUCTION = "Answer in two or three sentences, each ending with its source number."
 # With the cited-lines grammar (generators/cited_lines.py) the answer has the sources' own shape;
-# asked to copy, SmolLM2-135M kept 76% of its sentences supported against 51% asked to answer
-# (16 questions, greedy, 2026-12-07).
+# asked to copy (and greedy), SmolLM2-135M kept 76% of its sentences supported against 51% asked
+# to answer (sampled at 0.2); 16 questions, 2026-12-07, docs/RETRIEVAL.md.
 COPY_INSTRUCTION = "Copy the one to three source lines that best answer the question, each with its number in front."
 
 CONDENSE_PROMPT = """Rewrite the last user question as one standalone search query, using the conversation only to resolve what words like "it", "that" or "the first one" refer to. Reply with the query only, no explanation."""
