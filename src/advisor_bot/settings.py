@@ -105,10 +105,11 @@ class ChunkingSettings(Section):
     pack_sections: bool = Field(False, description="Join neighbouring short sections (did not help on dev).")
     # pysbd is the more accurate on the essays; blingfire is ~20x faster for very large corpora
     # (text/sentences.py has the measurements).
-    segmenter: Literal["pysbd", "blingfire"] = Field(
-        "pysbd",
+    segmenter: Literal["auto", "pysbd", "blingfire"] = Field(
+        "auto",
         description="Sentence segmenter for units: blingfire is ~10x faster on large corpora (SciFact: 3 s "
-        "against 40 s); pysbd splits the essays more cleanly (around 'Ph.D.', bracketed questions, HTML comments).",
+        "against 40 s); pysbd splits the essays more cleanly (around 'Ph.D.', bracketed questions, HTML comments). "
+        "'auto': blingfire from index.large_corpus documents on, pysbd below.",
     )
 
     @model_validator(mode="after")
@@ -132,13 +133,21 @@ class IndexSettings(Section):
     bm25_k1: float = Field(1.2, gt=0, le=10, description="BM25 term saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     verify_checksums: bool = Field(True, description="Check every index file against the manifest on open.")
-    chunk_vectors: Literal["encode", "units"] = Field(
-        "encode",
+    chunk_vectors: Literal["auto", "encode", "units"] = Field(
+        "auto",
         description=(
             "How a chunk gets its vector: 'encode' runs the model on the chunk's text; 'units' averages its "
             "sentence units' vectors and its title's: SciFact builds in 0.61x the time at nDCG@10 0.7266 "
-            "(0.7320 encoded), but dev citation precision is 0.420 (0.457 encoded) (docs/PERFORMANCE.md)."
+            "(0.7320 encoded), but dev citation precision is 0.420 (0.457 encoded) (docs/PERFORMANCE.md). "
+            "'auto': units from large_corpus documents on, encode below."
         ),
+    )
+    # The essays (43 documents) build in seconds either way, and encoded chunk vectors cite better
+    # there; SciFact (5,183) builds in 0.39x the time with units + blingfire (docs/PERFORMANCE.md).
+    large_corpus: int = Field(
+        1_000,
+        ge=0,
+        description="Documents from which the 'auto' choices take the fast build (units + blingfire).",
     )
 
 

@@ -20,7 +20,7 @@ from advisor_bot.index import vectors as vector_ops
 from advisor_bot.index.chunking import chunk_document, embedding_head
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.onnx_encoder import ENCODERS_DIR
-from advisor_bot.index.store import CHUNKS, CURRENT, FORMAT_VERSION, MANIFEST, TMP_PREFIX, IndexStore
+from advisor_bot.index.store import CHUNKS, CURRENT, FORMAT_VERSION, MANIFEST, TMP_PREFIX, IndexStore, build_choices
 from advisor_bot.records import Document, UnitKind
 from advisor_bot.settings import ChunkingSettings, IndexSettings, Settings
 from advisor_bot.text.sentences import SPLITTER_VERSION
@@ -348,3 +348,44 @@ def test_an_index_built_before_chunk_vectors_existed_is_up_to_date(
     edit_manifest(built, version, settings=settings)
     assert built.status(docs, model_name=embedder.name).up_to_date
     assert built.build(docs, embedder).up_to_date
+
+
+def test_a_large_corpus_takes_the_fast_build_unless_told_otherwise(
+    built: IndexStore, docs: list[Document], embedder: Embedder
+) -> None:
+    """The 'auto' defaults build a corpus of index.large_corpus documents or more with chunk
+    vectors from sentence vectors and blingfire sentences, a smaller one with encoded chunks and
+    pysbd; the manifest records what was done, and an explicit choice is kept."""
+    small = built.open().manifest["settings"]
+    assert small["chunk_vectors"] == "encode" and small["chunking"]["segmenter"] == "pysbd"
+    large = IndexStore(built.path, IndexSettings(large_corpus=len(docs)), CHUNKING)
+    assert large.status(docs, model_name=embedder.name).settings_changed == ["chunk_vectors", "chunking"]
+    large.build(docs, embedder)
+    done = large.open().manifest["settings"]
+    assert done["chunk_vectors"] == "units" and done["chunking"]["segmenter"] == "blingfire"
+    assert large.status(docs, model_name=embedder.name).up_to_date
+    assert large.status(model_name=embedder.name).up_to_date  # without the corpus: the manifest's count
+    told = IndexStore(
+        built.path,
+        IndexSettings(large_corpus=len(docs), chunk_vectors="encode"),
+        CHUNKING.model_copy(update={"segmenter": "pysbd"}),
+    )
+    assert told.status(docs, model_name=embedder.name).settings_changed == ["chunk_vectors", "chunking"]
+
+
+@pytest.mark.parametrize(
+    ("documents", "segmenter", "vectors", "expected"),
+    [
+        (999, "auto", "auto", ("pysbd", "encode")),
+        (1000, "auto", "auto", ("blingfire", "units")),
+        (5000, "pysbd", "encode", ("pysbd", "encode")),
+        (10, "blingfire", "units", ("blingfire", "units")),
+    ],
+)
+def test_build_choices_resolve_auto_by_corpus_size(
+    documents: int, segmenter: str, vectors: str, expected: tuple[str, str]
+) -> None:
+    chunking, chunk_vectors = build_choices(
+        IndexSettings(chunk_vectors=vectors), ChunkingSettings(segmenter=segmenter), documents
+    )
+    assert (chunking.segmenter, chunk_vectors) == expected

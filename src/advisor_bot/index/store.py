@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -331,12 +331,13 @@ class IndexStore:
             except (IndexMissingError, IndexMismatchError, IndexCorruptError):
                 previous = None  # rebuilt from scratch; a broken CURRENT is replaced on publishing
             stage("chunking")
-            chunks, docs = self._chunk_all(documents)
+            chunking, chunk_vectors = build_choices(self.settings, self.chunking, len(documents))
+            chunks, docs = self._chunk_all(documents, chunking)
             old_docs = {} if previous is None else previous.manifest.get("documents", {})
             added = sorted(d for d in docs if d not in old_docs)
             deleted = sorted(d for d in old_docs if d not in docs)
             changed = sorted(d for d in docs if d in old_docs and old_docs[d]["sha256"] != docs[d].sha256)
-            settings = self._settings_record(embedder.name)
+            settings = self._settings_record(embedder.name, len(documents))
             if (
                 previous is not None
                 and not (added or deleted or changed)
@@ -356,11 +357,9 @@ class IndexStore:
 
             stage("embedding")
             unit_vectors, unit_table = self._unit_vectors_for(chunks, embedder, previous, progress=progress)
-            same_way = previous is not None and (
-                _built_settings(previous.manifest)["chunk_vectors"] == self.settings.chunk_vectors
-            )
+            same_way = previous is not None and _built_settings(previous.manifest)["chunk_vectors"] == chunk_vectors
             previous_chunks = previous if same_way else None  # vectors made the other way are not reused
-            from_units = (unit_vectors, unit_table) if self.settings.chunk_vectors == "units" else None
+            from_units = (unit_vectors, unit_table) if chunk_vectors == "units" else None
             vectors, embedded, reused = self._vectors_for(
                 chunks, docs, embedder, previous_chunks, progress=progress, from_units=from_units
             )
@@ -424,17 +423,21 @@ class IndexStore:
             self._prune()
             return report
 
-    def _settings_record(self, model_name: str) -> dict[str, Any]:
-        """What, if changed, makes the built index stale (compared by `status` and `build`)."""
+    def _settings_record(self, model_name: str, documents: int) -> dict[str, Any]:
+        """What, if changed, makes the built index stale (compared by `status` and `build`); the
+        'auto' choices as they resolve for a corpus of this many documents."""
+        chunking, chunk_vectors = build_choices(self.settings, self.chunking, documents)
         return {
-            "chunking": self.chunking.model_dump(mode="json"),
+            "chunking": chunking.model_dump(mode="json"),
             "bm25": {"k1": self.settings.bm25_k1, "b": self.settings.bm25_b},
             "model": model_name,
             "units": SPLITTER_VERSION,
-            "chunk_vectors": self.settings.chunk_vectors,
+            "chunk_vectors": chunk_vectors,
         }
 
-    def _chunk_all(self, documents: Sequence[Document]) -> tuple[list[Chunk], dict[str, Document]]:
+    def _chunk_all(
+        self, documents: Sequence[Document], chunking: ChunkingSettings
+    ) -> tuple[list[Chunk], dict[str, Document]]:
         docs: dict[str, Document] = {}
         chunks: list[Chunk] = []
         seen_ids: set[str] = set()
@@ -442,7 +445,7 @@ class IndexStore:
             if doc.doc_id in docs:
                 continue
             docs[doc.doc_id] = doc
-            for chunk in chunk_document(doc, self.chunking):
+            for chunk in chunk_document(doc, chunking):
                 if chunk.chunk_id not in seen_ids:  # a repeated paragraph is indexed once
                     seen_ids.add(chunk.chunk_id)
                     chunks.append(chunk)
@@ -670,7 +673,8 @@ class IndexStore:
             status.deleted = sorted(d for d in old if d not in new)
             status.changed = sorted(d for d in new if d in old and old[d]["sha256"] != new[d].sha256)
         if model_name is not None:
-            wanted = self._settings_record(model_name)
+            count = len(documents) if documents is not None else status.documents
+            wanted = self._settings_record(model_name, count)
             built = _built_settings(manifest)
             status.settings_changed = sorted(k for k in wanted if built.get(k) != wanted[k])
         return status
@@ -745,6 +749,18 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def build_choices(
+    settings: IndexSettings, chunking: ChunkingSettings, documents: int
+) -> tuple[ChunkingSettings, Literal["encode", "units"]]:
+    """The segmenter and the way chunk vectors are made for a corpus of this many documents:
+    'auto' takes the fast build (blingfire, chunk vectors from sentence vectors) from
+    `index.large_corpus` documents on; an explicit choice is kept."""
+    large = documents >= settings.large_corpus
+    segmenter = chunking.segmenter if chunking.segmenter != "auto" else ("blingfire" if large else "pysbd")
+    vectors = settings.chunk_vectors if settings.chunk_vectors != "auto" else ("units" if large else "encode")
+    return chunking.model_copy(update={"segmenter": segmenter}), vectors
 
 
 def _built_settings(manifest: dict[str, Any]) -> dict[str, Any]:
