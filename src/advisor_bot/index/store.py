@@ -337,7 +337,7 @@ class IndexStore:
             added = sorted(d for d in docs if d not in old_docs)
             deleted = sorted(d for d in old_docs if d not in docs)
             changed = sorted(d for d in docs if d in old_docs and old_docs[d]["sha256"] != docs[d].sha256)
-            settings = self._settings_record(embedder.name, len(documents))
+            settings = self._settings_record(embedder.name, chunking, chunk_vectors)
             if (
                 previous is not None
                 and not (added or deleted or changed)
@@ -423,10 +423,11 @@ class IndexStore:
             self._prune()
             return report
 
-    def _settings_record(self, model_name: str, documents: int) -> dict[str, Any]:
-        """What, if changed, makes the built index stale (compared by `status` and `build`); the
-        'auto' choices as they resolve for a corpus of this many documents."""
-        chunking, chunk_vectors = build_choices(self.settings, self.chunking, documents)
+    def _settings_record(
+        self, model_name: str, chunking: ChunkingSettings, chunk_vectors: Literal["encode", "units"]
+    ) -> dict[str, Any]:
+        """What, if changed, makes the built index stale (compared by `status` and `build`), with
+        the 'auto' choices as `build_choices` resolved them."""
         return {
             "chunking": chunking.model_dump(mode="json"),
             "bm25": {"k1": self.settings.bm25_k1, "b": self.settings.bm25_b},
@@ -674,7 +675,7 @@ class IndexStore:
             status.changed = sorted(d for d in new if d in old and old[d]["sha256"] != new[d].sha256)
         if model_name is not None:
             count = len(documents) if documents is not None else status.documents
-            wanted = self._settings_record(model_name, count)
+            wanted = self._settings_record(model_name, *build_choices(self.settings, self.chunking, count))
             built = _built_settings(manifest)
             status.settings_changed = sorted(k for k in wanted if built.get(k) != wanted[k])
         return status
