@@ -86,6 +86,8 @@ INFORMAL: dict[str, str] = {
     "smth": "something",
     "sth": "something",
     "abt": "about",
+    "prep": "prepare",
+    "prepping": "preparing",
     "bcs": "because",
 }
 
