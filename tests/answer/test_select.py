@@ -56,6 +56,16 @@ I was bad at math when I started research and I struggled with it for a year.
 
 Do not start research before you are comfortable with the math it uses.
 """
+# The closest sentence to "which deep learning courses ..." carries on from the one before it.
+COURSES = """---
+title: "Courses I Took"
+kind: blog
+---
+
+## Courses
+
+I took many online courses before my first research project. The Deep Learning Specialization is a good starting point for beginners in deep learning. All the other deep learning courses offered by the same school are also great, and I recommend them!
+"""
 NOT_SAID = {UnitKind.QUESTION, UnitKind.LEAD, UnitKind.FRAGMENT}
 
 
@@ -67,6 +77,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor
     (root / "corpus" / "essays" / "applying.md").write_text(APPLYING, encoding="utf-8")
     (root / "corpus" / "essays" / "reading.md").write_text(READING, encoding="utf-8")
     (root / "corpus" / "essays" / "starting.md").write_text(STARTING, encoding="utf-8")
+    (root / "corpus" / "essays" / "courses.md").write_text(COURSES, encoding="utf-8")
     settings = Settings.load(root, env={}, **{**TINY, "chunking.chunk_size": 200, "chunking.chunk_overlap": 80})
     advisor = Advisor(settings, embedder=embedder)
     advisor.build_index()
@@ -246,3 +257,17 @@ def test_another_source_opens_only_among_the_first_points(bot: Advisor) -> None:
         assert opened[0] == 0 and all(i < within for i in opened)
     only_first = points_for(bot, question, 8, open_sources_within=1, **loose)
     assert {p.passage for p in only_first} == {only_first[0].passage}
+
+
+def test_the_answer_opens_on_a_point_that_stands_alone(bot: Advisor) -> None:
+    """ "All the other ... courses are also great" may be the closest sentence, but an answer
+    opening on it answers something it never said; the best point that stands alone leads."""
+    question = "which deep learning courses do you recommend?"
+    query, passages = evidence_for(bot, question)
+    essay = next(p for p in passages if p.document.doc_id == "courses" and p.unit_vectors is not None)
+    assert query.vector is not None and essay.unit_vectors is not None
+    closest = essay.units[int((essay.unit_vectors @ query.vector).argmax())]
+    assert closest.text.startswith("All the other")  # what makes this test meaningful
+    points = points_for(bot, question)
+    assert points[0].text.startswith("The Deep Learning Specialization")
+    assert any(p.text.startswith("All the other") for p in points[1:])  # still said, after the lead

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor_bot.text.style import advice_score, asks_about_someone, style_lift, talks_about_itself
+from advisor_bot.text.style import advice_score, asks_about_someone, opens_an_answer, style_lift, talks_about_itself
 
 
 @pytest.mark.parametrize(
@@ -91,3 +91,21 @@ def test_the_lift_follows_what_the_question_wants() -> None:
     assert style_lift(advice, about_him, 0.1) == 0.0
     assert style_lift(preamble, about_him, 0.1) == pytest.approx(-0.1)
     assert style_lift(advice, for_me, 0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "opens"),
+    [
+        ("All the other courses offered by DeepLearning.ai are also great, and I highly recommend them!", False),
+        ("Shortly after, I was offered an internship to work on Autonomous Mobile Robot Navigation.", False),
+        ("At this point, I just read through different researches of NTU professors.", False),
+        ("Going to the next summer, I was again excited to look for an internship.", False),
+        ("Deep Learning Specialization is a good starting point for beginners in Deep Learning.", True),
+        # "also" and "Especially" inside a sentence do not make it a sequel
+        ('I also realized that there are many "luck" involved in my journey.', True),
+        ("Especially if you are going the academia route, the pay would probably not be great at all.", True),
+        ("Reach Out: Contact professors, senior PhD students, or even authors of papers you admire.", True),
+    ],
+)
+def test_a_sentence_that_carries_on_does_not_open_an_answer(sentence: str, opens: bool) -> None:
+    assert opens_an_answer(sentence) is opens

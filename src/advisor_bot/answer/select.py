@@ -9,7 +9,8 @@ talking about itself). A statement opening with "They ..." comes with the senten
 or is not said; another passage is quoted only when one of its sentences comes close to the
 best; a short sentence right after a chosen one ("Keep it under 150 words.") comes along.
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
-gets the best statement about it.
+gets the best statement about it. The answer opens on a point that stands alone ("All the other
+courses ... are also great" follows, it does not lead).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import TYPE_CHECKING
 
 from ..records import Passage, Point, Query, Unit, UnitKind
 from ..settings import AnswerSettings
-from ..text.style import asks_about_someone, style_lift, talks_about_itself
+from ..text.style import asks_about_someone, opens_an_answer, style_lift, talks_about_itself
 
 if TYPE_CHECKING:
     import numpy as np
 
 COMPLETING_WORDS = 10  # a following sentence this short finishes the point it follows
+LEAD_CHOICES = 3  # the answer opens on the first of this many best points that stands alone
 NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing
 
 
@@ -73,6 +75,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
         if point is not None:
             chosen.append(point)
             sources.add(c.passage)
+    _lead_first(chosen)
     for side in query.sides:
         if side.vector is None or any(p.side == side.label for p in chosen):
             continue
@@ -93,6 +96,17 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
                 chosen.insert(min(1 + sum(1 for p in chosen if p.side), len(chosen)), point)
                 break
     return chosen
+
+
+def _lead_first(chosen: list[Point]) -> None:
+    """Open on a point that stands alone: "All the other courses ... are also great" may be the
+    closest sentence, but it reads as a reply to something the answer never said."""
+    if not chosen or opens_an_answer(chosen[0].text):
+        return
+    for i, point in enumerate(chosen[1:LEAD_CHOICES], start=1):
+        if opens_an_answer(point.text):
+            chosen.insert(0, chosen.pop(i))
+            return
 
 
 def select_resources(passages: Sequence[Passage], points: Sequence[Point], settings: AnswerSettings) -> list[int]:

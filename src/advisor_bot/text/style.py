@@ -52,6 +52,17 @@ _ABOUT_SOMEONE = re.compile(
 )
 
 
+# A sentence that opens by carrying on from an earlier one: a sequel ("Shortly after, ...", "At
+# this point, ...") or an addition to something already named ("All the other courses ... are
+# also great"). Fine inside its source's group, where the sentence before it is near; not as the
+# opening line of an answer. Kept narrow: "also" or "Especially if ..." inside a lead read well.
+_CONTINUES = re.compile(
+    r"^(?:[A-Z][\w /&'-]{0,40}:\s*)?(?:shortly after|not long after|soon after|at this point|"
+    r"at that point|going to the next|(?:all )?the other|the rest of the|the same goes)\b",
+    re.IGNORECASE,
+)
+
+
 _SCORE = {"advice": 1.0, "neutral": 0.0, "story": -1.0, "meta": -1.0}
 
 
@@ -76,6 +87,13 @@ def talks_about_itself(text: str) -> bool:
     """True for an essay's preamble or signposting ("I will give you my perspective.", "Feel free
     to skip to Careers"): never a point worth quoting."""
     return bool(_META.search(text))
+
+
+def opens_an_answer(text: str) -> bool:
+    """False for a sentence that carries on from one before it ("All the other courses ... are
+    also great", "Shortly after, I was offered an internship ..."): it reads well in its
+    source's group, but an answer should open on a sentence that stands alone."""
+    return not _CONTINUES.search(text)
 
 
 def asks_about_someone(question: str) -> bool:
