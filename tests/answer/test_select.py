@@ -11,6 +11,7 @@ from helpers import write_tiny_corpus
 from advisor_bot import Advisor, Passage, Point, Query, Settings, UnitKind
 from advisor_bot.answer.select import select_points, select_resources
 from advisor_bot.index.embedding import Embedder
+from advisor_bot.text.words import content_stems
 
 APPLYING = """---
 title: "Applying to PhD Programs"
@@ -174,7 +175,13 @@ def test_every_passage_twice_still_says_each_sentence_once(bot: Advisor) -> None
 
 @pytest.mark.parametrize("max_sources", [1, 2])
 def test_points_come_from_at_most_max_sources_passages(bot: Advisor, max_sources: int) -> None:
-    loose = {"max_statements": 30, "min_similarity": -1, "relative_floor": 0, "source_floor": 0}
+    loose = {
+        "max_statements": 30,
+        "min_similarity": -1,
+        "relative_floor": 0,
+        "source_floor": 0,
+        "new_source_shares_word": False,
+    }
     question = "how do I prepare for interviews and applications?"
     capped = points_for(bot, question, 8, max_sources=max_sources, **loose)
     assert len({p.passage for p in capped if p.side is None}) == max_sources
@@ -235,7 +242,13 @@ def test_advice_leads_over_the_story_for_a_question_asking_what_to_do(bot: Advis
 
 
 def test_another_source_needs_a_sentence_close_to_the_best(bot: Advisor) -> None:
-    loose = {"max_statements": 30, "max_sources": 50, "min_similarity": -1, "relative_floor": 0}
+    loose = {
+        "max_statements": 30,
+        "max_sources": 50,
+        "min_similarity": -1,
+        "relative_floor": 0,
+        "new_source_shares_word": False,
+    }
     question = "how do I prepare for coding interviews?"
     free = points_for(bot, question, 8, source_floor=0, **loose)
     assert len({p.passage for p in free}) > 2  # what makes this test meaningful
@@ -247,7 +260,14 @@ def test_another_source_needs_a_sentence_close_to_the_best(bot: Advisor) -> None
 
 def test_another_source_opens_only_among_the_first_points(bot: Advisor) -> None:
     """A passage whose best sentence would only be a late point is not quoted at all."""
-    loose = {"max_statements": 30, "max_sources": 50, "min_similarity": -1, "relative_floor": 0, "source_floor": 0}
+    loose = {
+        "max_statements": 30,
+        "max_sources": 50,
+        "min_similarity": -1,
+        "relative_floor": 0,
+        "source_floor": 0,
+        "new_source_shares_word": False,
+    }
     question = "how do I prepare for coding interviews?"
     free = points_for(bot, question, 8, open_sources_within=30, **loose)
     assert len({p.passage for p in free}) > 2  # what makes this test meaningful
@@ -271,3 +291,19 @@ def test_the_answer_opens_on_a_point_that_stands_alone(bot: Advisor) -> None:
     points = points_for(bot, question)
     assert points[0].text.startswith("The Deep Learning Specialization")
     assert any(p.text.startswith("All the other") for p in points[1:])  # still said, after the lead
+
+
+def test_another_source_opens_only_on_a_sentence_sharing_a_word_with_the_question(bot: Advisor) -> None:
+    """Sentence vectors alone put unrelated sentences near a short question; a passage is
+    opened only by a sentence that shares a content word with it."""
+    loose = {"max_statements": 30, "max_sources": 50, "min_similarity": -1, "relative_floor": 0, "source_floor": 0}
+    question = "how do I prepare for coding interviews?"
+    asked = content_stems(question)
+
+    def openers(points: list[Point]) -> list[Point]:
+        return [p for i, p in enumerate(points) if i and p.passage not in {q.passage for q in points[:i]}]
+
+    free = openers(points_for(bot, question, 8, open_sources_within=30, new_source_shares_word=False, **loose))
+    assert any(not asked & content_stems(p.units[-1].text) for p in free)  # what makes this test meaningful
+    held = openers(points_for(bot, question, 8, open_sources_within=30, **loose))
+    assert held and all(asked & content_stems(" ".join(u.text for u in p.units)) for p in held)

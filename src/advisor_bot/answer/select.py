@@ -7,7 +7,9 @@ advice for a question asking what to do, less for the writer's own story). Only 
 statements are candidates (never a heading, a question, a lead-in, a fragment or the essay
 talking about itself). A statement opening with "They ..." comes with the sentence before it,
 or is not said; another passage is quoted only when one of its sentences comes close to the
-best; a short sentence right after a chosen one ("Keep it under 150 words.") comes along.
+best and shares a word with the question (MiniLM puts "I just read through different
+researches of NTU professors." near "do i need to know CUDA?"); a short sentence right after a
+chosen one ("Keep it under 150 words.") comes along.
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
 courses ... are also great" follows, it does not lead).
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 from ..records import Passage, Point, Query, Unit, UnitKind
 from ..settings import AnswerSettings
 from ..text.style import asks_about_someone, opens_an_answer, style_lift, talks_about_itself
+from ..text.words import content_stems
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,6 +55,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     best = max(c.cosine for c in candidates)
     floor = max(settings.min_similarity, best * settings.relative_floor)
     new_source = max(floor, best * settings.source_floor)  # what a sentence opening another source needs
+    asked = content_stems(query.text) if settings.new_source_shares_word else set()
     chosen: list[Point] = []
     used: set[tuple[str, int]] = set()
     vectors: list[np.ndarray] = []
@@ -66,6 +70,10 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
                 len(sources) >= settings.max_sources
                 or c.cosine < new_source
                 or len(chosen) >= settings.open_sources_within
+                or (
+                    settings.new_source_shares_word
+                    and not asked & content_stems(passages[c.passage - 1].units[c.unit].text)
+                )
             )
         ):
             continue
