@@ -217,7 +217,9 @@ class AnswerSettings(Section):
     )
     # calibration citation precision 0.460 -> 0.467 with no gold quote lost (dev unchanged)
     new_source_shares_word: bool = Field(
-        True, description="Another source opens only on a sentence sharing a content word with the question."
+        True,
+        description="Another source opens only on a sentence sharing a content word with the question; a "
+        "curated resource is listed only when its entry shares one.",
     )
     passage_weight: float = Field(0.5, ge=0, le=1, description="Weight of the passage's score in a sentence's score.")
     style_weight: float = Field(

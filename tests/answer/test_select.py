@@ -212,6 +212,9 @@ def test_resources_are_listed_only_when_close_enough(bot: Advisor) -> None:
     assert [passages[n - 1].document.doc_id for n in listed] == ["resource/leetcode"]
     none = bot.settings.with_overrides(**{"answer.max_resources": 0}).answer
     assert select_resources(passages, points, none) == []
+    # listed only when its entry shares a word with the question: the same scores, other words
+    assert select_resources(passages, points, bot.settings.answer, query.text) == listed
+    assert select_resources(passages, points, bot.settings.answer, "what helps beforehand?") == []
     # points never quote a resource entry: those are links, not evidence
     assert all(not passages[p.passage - 1].is_resource for p in points)
 

@@ -117,15 +117,22 @@ def _lead_first(chosen: list[Point]) -> None:
             return
 
 
-def select_resources(passages: Sequence[Passage], points: Sequence[Point], settings: AnswerSettings) -> list[int]:
-    """Numbers of the curated-resource passages close enough to the question to list."""
+def select_resources(
+    passages: Sequence[Passage], points: Sequence[Point], settings: AnswerSettings, question: str = ""
+) -> list[int]:
+    """Numbers of the curated-resource passages close enough to the question to list (and, like
+    another source, sharing a word with it: "Highlights of Calculus" is no answer to "what is
+    OpenMDW?")."""
     if not settings.max_resources:
         return []
     floor = max(settings.min_similarity, (points[0].score if points else 0.0) * settings.relative_floor)
+    asked = content_stems(question) if question and settings.new_source_shares_word else None
     out = [
         n
         for n, p in enumerate(passages, start=1)
-        if p.is_resource and p.scores.get("unit", p.scores.get("dense", 0.0)) >= floor
+        if p.is_resource
+        and p.scores.get("unit", p.scores.get("dense", 0.0)) >= floor
+        and (asked is None or asked & content_stems(f"{p.document.title} {p.document.summary or ''} {p.text}"))
     ]
     return out[: settings.max_resources]
 
