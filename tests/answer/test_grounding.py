@@ -12,7 +12,7 @@ from generators.test_openai_compat import FaultyServer, Step  # the double lives
 from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, Evidence, Outcome, Query, Settings
-from advisor_bot.answer.grounding import Grounder, split_sentences
+from advisor_bot.answer.grounding import Grounder, _turns_around, split_sentences
 from advisor_bot.generators.prompts import source_header
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.text.markers import markers
@@ -82,6 +82,35 @@ def test_a_number_the_passage_does_not_hold_is_not_supported(bot: Advisor, evide
     n = number_of(evidence, LEETCODE)
     assert grounder(bot, evidence).check(f"Practice LeetCode problems every week. [{n}]").supported
     assert not grounder(bot, evidence).check(f"Practice 40 LeetCode problems every week. [{n}]").supported
+
+
+def test_a_copy_that_turns_the_sentence_around_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
+    """Word overlap and sentence vectors both rate "Do not practice ..." as support for
+    "Practice ..."; the negation it adds gives it away."""
+    n = number_of(evidence, LEETCODE)
+    turned = f"Do not practice LeetCode problems every week. [{n}]"
+    claim = grounder(bot, evidence).check(turned)
+    assert claim.support >= bot.settings.answer.min_support_overlap  # what makes this test meaningful
+    assert not claim.supported
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "turned"),
+    [
+        (
+            "Unfortunately, I decided to apply for an internship.",
+            "Fortunately, I decided to apply for an internship.",
+            True,
+        ),
+        ("It is possible to publish early.", "It is impossible to publish early.", True),
+        ("You don't need a PhD.", "You need a PhD.", True),
+        ("You never need a PhD.", "You do not need a PhD.", False),  # negated both times
+        ("I will discover a new topic.", "I will cover a new topic.", False),  # "dis" + a short stem: not trusted
+        ("Practice LeetCode problems every week.", "Practice LeetCode problems every week.", False),
+    ],
+)
+def test_turning_a_sentence_around_is_recognised(claim: str, source: str, turned: bool) -> None:
+    assert _turns_around(claim, source) is turned
 
 
 def test_an_unsupported_claim_is_not_supported(bot: Advisor, evidence: Evidence) -> None:

@@ -4,7 +4,9 @@ the passage it cites, or it is not shown.
 A claim is supported when one whole statement of a cited passage is close to it in meaning
 (cosine of the index's stored sentence vectors with the claim's vector) or shares most of its
 content words, and the claim adds little the passage does not say: at most
-`answer.max_novel_share` of its content words, and no number, may be absent from the passage.
+`answer.max_novel_share` of its content words, and no number, may be absent from the passage,
+and it may not turn the sentence around (a negation more or less, "Unfortunately" for
+"Fortunately").
 Sentence vectors alone let a small model's invention through ("DeepLearning.ai, ... a leading
 AI research company based in Australia" sits close to "I first started learning from the Deep
 Learning Course offered by DeepLearning.ai"). An uncited claim that one passage clearly
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 from ..records import Passage, Unit
 from ..settings import AnswerSettings
 from ..text.markers import MARKER, NUMBER, strip_markers
-from ..text.words import content_stems
+from ..text.words import content_stems, words
 
 if TYPE_CHECKING:
     from ..index.embedding import Embedder
@@ -35,6 +37,10 @@ _SCAFFOLD = re.compile(
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# words that turn a statement around; a claim must say them as often (odd or even) as its source
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|nobody|neither|nor|without|cannot)\b|n[’']t\b", re.IGNORECASE)
+# prefixes that make a word its opposite, with the shortest stem they are trusted on
+_OPPOSITE_PREFIX = (("un", 4), ("non", 4), ("in", 5), ("im", 5), ("dis", 6))
 _HEADER = re.compile(r"^\s*\[\d{1,3}\]\s+[^.!?]*>\s")  # a copied "[1] Title > Section" line
 # a sentence ends at . ! ? (and the markers after it) before blanks, or at a line break; never
 # right before a "[" that is, or may still become, its marker ("week. [" while "1]" streams);
@@ -136,6 +142,7 @@ class Grounder:
             bool(n)
             and (cosine >= s.min_support_cosine or overlap >= s.min_support_overlap)
             and not self._adds(body, words, n)
+            and not _turns_around(body, self.passages[n - 1].units[i].text)
         )
         if claim.supported and self._repeats(words, n, i):
             claim.supported, claim.scaffolding = False, True  # the same source sentence, reworded
@@ -183,6 +190,22 @@ class Grounder:
     def supported_share(self) -> float:
         checked = [c for c in self.claims if not c.scaffolding and strip_markers(c.text).strip()]
         return sum(c.supported for c in checked) / len(checked) if checked else 0.0
+
+
+def _turns_around(claim: str, source: str) -> bool:
+    """Whether a claim says the opposite of the sentence it copies: a negation more or less
+    ("you need a PhD" from "you do not need a PhD") or a word made its opposite ("Unfortunately,
+    after speaking with a senior ..." from "Fortunately, ..."). Word overlap and sentence vectors
+    both rate such a copy as support."""
+    if len(_NEGATION.findall(claim)) % 2 != len(_NEGATION.findall(source)) % 2:
+        return True
+    said, heard = set(words(claim)), set(words(source))
+    for a, b in ((said, heard), (heard, said)):
+        for w in a - b:
+            for prefix, shortest in _OPPOSITE_PREFIX:
+                if w.startswith(prefix) and len(w) - len(prefix) >= shortest and w[len(prefix) :] in b:
+                    return True
+    return False
 
 
 def _add_marker(sentence: str, n: int) -> str:
