@@ -100,7 +100,10 @@ def test_the_lift_follows_what_the_question_wants() -> None:
         ("Shortly after, I was offered an internship to work on Autonomous Mobile Robot Navigation.", False),
         ("At this point, I just read through different researches of NTU professors.", False),
         ("Going to the next summer, I was again excited to look for an internship.", False),
+        ("An AI researcher should be comfortable with these topics before diving into research.", False),
         ("Deep Learning Specialization is a good starting point for beginners in Deep Learning.", True),
+        ("Anyone can contribute, as many of these recommendations show.", True),
+        ("Research moves faster these days than ever before.", True),
         # "also" and "Especially" inside a sentence do not make it a sequel
         ('I also realized that there are many "luck" involved in my journey.', True),
         ("Especially if you are going the academia route, the pay would probably not be great at all.", True),

@@ -109,10 +109,10 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
 def _lead_first(chosen: list[Point]) -> None:
     """Open on a point that stands alone: "All the other courses ... are also great" may be the
     closest sentence, but it reads as a reply to something the answer never said."""
-    if not chosen or opens_an_answer(chosen[0].text):
+    if not chosen or opens_an_answer(chosen[0].units[0].text):
         return
     for i, point in enumerate(chosen[1:LEAD_CHOICES], start=1):
-        if opens_an_answer(point.text):
+        if opens_an_answer(point.units[0].text):
             chosen.insert(0, chosen.pop(i))
             return
 
