@@ -45,10 +45,23 @@ def test_what_follows_the_last_option_belongs_to_every_option() -> None:
     assert options == {"PhD": "PhD for an AI career?", "a startup": "a startup for an AI career?"}
 
 
+def test_compare_a_and_b_has_two_sides_each_asked_alone() -> None:
+    options = comparison_options(
+        "compare how the NTU student and the Berkeley PhD guy each got their first research break"
+    )
+    assert options == [
+        ("the NTU student", "how the NTU student got their first research break?"),
+        ("the Berkeley PhD guy", "how the Berkeley PhD guy got their first research break?"),
+    ]
+    assert labels("Compare PyTorch with TensorFlow.") == ["PyTorch", "TensorFlow"]
+
+
 @pytest.mark.parametrize(
     "question",
     [
         "should I do a PhD or not?",  # "not" is no option
+        "can you compare the two essays?",  # nothing set beside anything
+        "compare the advice and the advice",
         "do I need a PhD or something?",
         "which is better: a PhD in reinforcement learning at a famous university with a busy lab or not?",
         "PhD or PhD?",  # the same option twice

@@ -310,3 +310,19 @@ def test_another_source_opens_only_on_a_sentence_sharing_a_word_with_the_questio
     assert any(not asked & content_stems(p.units[-1].text) for p in free)  # what makes this test meaningful
     held = openers(points_for(bot, question, 8, open_sources_within=30, **loose))
     assert held and all(asked & content_stems(" ".join(u.text for u in p.units)) for p in held)
+
+
+def test_a_side_naming_its_source_is_heard_from_that_source(bot: Advisor) -> None:
+    """ "compare what the ML engineer and the PhD student each say ...": each side's point comes
+    from the essay whose voice it names, not from whichever passage is closest."""
+    query = bot.pipeline.make_query(
+        Query(question="compare what the ML engineer and the PhD student each say about preparing"), "extractive", {}
+    )
+    passages = bot.pipeline.retrieve(bot.searcher.retriever(), query, 5, {})  # each side's passages too
+    assert [s.label for s in query.sides] == ["the ML engineer", "the PhD student"]  # what makes this test meaningful
+    points = select_points(query, passages, bot.settings.answer)
+    heard = {p.side: passages[p.passage - 1].document.voice for p in points if p.side}
+    assert heard == {
+        "the ML engineer": "An ML engineer who interviews candidates",
+        "the PhD student": "A PhD student who reads applications",
+    }

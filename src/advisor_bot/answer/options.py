@@ -4,6 +4,8 @@
     "PhD vs going straight into industry vs a startup for an AI career" -> PhD | going straight
                                                        into industry | a startup
     "famous but busy lab vs someone who'll guide me" -> famous but busy lab | someone who'll guide me
+    "compare how the NTU student and the Berkeley PhD guy each got their first research break"
+                                                    -> the NTU student | the Berkeley PhD guy
 
 Each option comes with a question about it alone ("should I do a PhD?"), which is what the
 pipeline embeds and retrieves with.
@@ -31,6 +33,12 @@ _VERB_START = re.compile(
 _CLAUSE_END = re.compile(
     r"\s*(?:[,;—–]|\s-\s|\bfor\b|\bto get\b|\bif\b|\bwhen\b|\bwhich\b|\bwhat\b|\bhow\b)", re.IGNORECASE
 )
+# "compare [how] A and B [each|both ...]": two people or things set side by side
+_COMPARE = re.compile(
+    r"\b(?:compare|contrast)\s+(?:(?P<wh>how|what|why|when|where|whether)\s+)?(?P<a>[^,;?]+?)\s+(?:and|with)\s+"
+    r"(?P<b>[^,;?]+?)(?:\s+(?:each|both)\b(?P<rest>[^,;?]*)|\s*$)",
+    re.IGNORECASE,
+)
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
 
 
@@ -38,7 +46,7 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
     """[(option, a question about that option alone)], or [] when the question compares nothing."""
     sentence = _sentence_with_choice(" ".join(question.split()))
     if sentence is None:
-        return []
+        return _compared(question)
     parts = _SEPARATOR.split(sentence)
     first = parts[0]
     # the first option starts after a colon or after the last framing word ("should I do")
@@ -61,6 +69,20 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
         about = " ".join(x for x in (frame.strip(" :"), option, tail.strip(" ,;—–-")) if x)
         out.append((option, about.rstrip(" ?") + "?"))
     return out
+
+
+def _compared(question: str) -> list[tuple[str, str]]:
+    """The two sides of "compare [how] A and B [each ...]", each asked alone ("how A got ...?")."""
+    m = _COMPARE.search(" ".join(question.split()).rstrip(" ?.!"))
+    if m is None:
+        return []
+    options = [m.group(side).strip(" \"'“”‘’") for side in ("a", "b")]
+    if any(not o or o.lower() in _NOT_OPTIONS or len(o.split()) > MAX_OPTION_WORDS for o in options):
+        return []
+    if options[0].lower() == options[1].lower():
+        return []
+    rest = (m.group("rest") or "").strip()
+    return [(o, " ".join(x for x in (m.group("wh") or "", o, rest) if x) + "?") for o in options]
 
 
 def _without_verbs(head: str) -> str:

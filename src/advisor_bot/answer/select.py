@@ -84,12 +84,15 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
             chosen.append(point)
             sources.add(c.passage)
     _lead_first(chosen)
+    speakers = _speakers(query, passages)
     for side in query.sides:
         if side.vector is None or any(p.side == side.label for p in chosen):
             continue
         for c in _candidates(side.vector, passages, settings, question=query.text, also=query.vector):
             if c.cosine < settings.min_similarity:
                 continue
+            if speakers and passages[c.passage - 1].document.doc_id not in speakers[side.label]:
+                continue  # a side naming its source ("the Berkeley PhD guy") is heard from that source
             unit = passages[c.passage - 1].units[c.unit]
             if chosen and chosen[0].passage == c.passage and unit in chosen[0].units:
                 continue  # the opening statement speaks to the whole question; each option gets its own
@@ -115,6 +118,26 @@ def _lead_first(chosen: list[Point]) -> None:
         if opens_an_answer(point.units[0].text):
             chosen.insert(0, chosen.pop(i))
             return
+
+
+def _speakers(query: Query, passages: Sequence[Passage]) -> dict[str, set[str]]:
+    """For a comparison of sources ("the NTU student and the Berkeley PhD guy"): the documents
+    whose title or voice each side names best, when every side names its own; {} otherwise (for
+    "a PhD or industry?" both sides name the Berkeley PhD's voice, so neither is tied to it)."""
+    if len(query.sides) < 2:
+        return {}
+    docs = {p.document.doc_id: p.document for p in passages if not p.is_resource}
+    heard = {d: content_stems(f"{doc.title} {doc.voice or ''} {doc.author or ''}") for d, doc in docs.items()}
+    out: dict[str, set[str]] = {}
+    for side in query.sides:
+        shared = {d: len(content_stems(side.label) & words) for d, words in heard.items()}
+        most = max(shared.values(), default=0)
+        out[side.label] = {d for d, n in shared.items() if n and n == most}  # "PhD student": the student's voice,
+        # not every essay with "PhD" in its title
+    named = list(out.values())
+    if any(not ids for ids in named) or any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
+        return {}
+    return out
 
 
 def select_resources(
