@@ -53,6 +53,23 @@ def test_what_about_follow_up_keeps_the_topic_not_the_previous_answer() -> None:
     assert "[1]" not in query and not query.lower().startswith("and what about")
 
 
+MATHS_ANSWER = "Review Math, Statistics and Probability - This is the heart of AI. [1]"
+
+
+def test_a_chain_of_follow_ups_keeps_the_conversation_topic() -> None:
+    """Each follow-up is read against the previous question made standalone: the third turn is
+    still about the interview, and "that" after a named subject points at that subject."""
+    history = turns("how do I prepare for an ML interview?", INTERVIEW_ANSWER) + turns(
+        "and what about the maths?", MATHS_ANSWER
+    )
+    swapped = condense("ok what about leetcode, how much time on that?", history)
+    words = set(content_words(swapped))
+    assert {"leetcode", "interview"} <= words
+    assert not words & {"math", "statistics", "probability", "heart"}  # the subject it swapped out, and the answer
+    onward = set(content_words(condense("how long should I spend on it?", history)))
+    assert {"math", "interview"} <= onward  # "it" is the maths, asked about the interview
+
+
 def test_first_one_becomes_the_first_listed_item() -> None:
     history = turns("what areas of AI should a beginner learn first?", AREAS)
     query = condense("ok for the first one, which specific algorithms should i start with?", history)

@@ -76,6 +76,7 @@ _ORDINAL_REF = re.compile(
     r"(?:one|item|option|point|thing|area|topic)\b",
     re.IGNORECASE,
 )
+_ABOUT = re.compile(r"\b(?:what|how) about\s+(?:the\s+)?\w+", re.IGNORECASE)  # a follow-up naming its new subject
 _LEADS = re.compile(r"^\s*(what about|how about|and|so|ok(ay)?|also|then|but)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+(.+)$", re.MULTILINE)
 
@@ -87,7 +88,7 @@ def condense(question: str, history: Sequence[Message] = ()) -> str:
     answers = [m["content"] for m in history if m.get("role") == "assistant"]
     if not users or not needs_context(question):
         return formalise(question)
-    previous = formalise(users[-1])
+    previous = _topic(users, answers, swapped=bool(_ABOUT.search(question)))
     answer = strip_markers(answers[-1]) if answers else ""
     resolved = resolve_ordinal(question, answer)
     own = set(content_words(resolved))
@@ -96,11 +97,32 @@ def condense(question: str, history: Sequence[Message] = ()) -> str:
     topic = [w for w in _ordered_content(previous) if w not in own][:TOPIC_WORDS]
     parts.append(" ".join(topic))
     words = {w.lower() for w in WORD.findall(question)}
+    named = _ABOUT.search(question)
+    if named and words & _POINTING and _POINTING & {w.lower() for w in WORD.findall(question[named.end() :])}:
+        words = set()  # "what about leetcode, how much time on that?": "that" is leetcode, named just before
     if answer and resolved == question and words & _POINTING:
         seen = own | set(topic)
         first = _first_statement(answer)
         parts.append(" ".join([w for w in _ordered_content(first) if w not in seen][:ANSWER_WORDS]))
     return " ".join(p for p in parts if p)
+
+
+def _topic(users: Sequence[str], answers: Sequence[str], *, swapped: bool) -> str:
+    """What the conversation is about, for a follow-up to the last question in `users`: that
+    question made standalone itself (a chain "how do I prepare for an ML interview?" -> "and
+    what about the maths?" -> "how long should I spend on it?" keeps the interview). When the
+    follow-up swaps the subject ("what about leetcode?") and the last question swapped one too
+    ("and what about the maths?"), the earlier frame is kept, not the swapped-out subject."""
+    last = users[-1]
+    earlier_users, earlier_answers = list(users[:-1]), list(answers[: len(users) - 1])
+    if not earlier_users or not needs_context(last):
+        return formalise(last)
+    if swapped and _ABOUT.search(last):
+        return _topic(earlier_users, earlier_answers, swapped=True)
+    history: list[Message] = []
+    for u, a in zip(earlier_users, earlier_answers + [""] * len(earlier_users), strict=False):
+        history += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
+    return condense(last, history)
 
 
 def needs_context(question: str) -> bool:
