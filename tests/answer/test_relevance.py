@@ -10,7 +10,7 @@ from conftest import TINY
 from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, Coverage, Outcome, Settings
-from advisor_bot.answer.relevance import grade, informative_stems, signals, unknown_words
+from advisor_bot.answer.relevance import grade, holds_amount, informative_stems, signals, unknown_words
 from advisor_bot.generators.wording import REFUSAL
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.records import Query
@@ -136,6 +136,23 @@ def test_a_statement_holding_the_number_closes_the_gap(tmp_path: Path, embedder:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "statement", "holds"),
+    [
+        # a rank is no amount: the real corpus answered "how long is a PhD?" with this as covered
+        ("how long is a PhD?", "So pursuing a PhD should be your number 1 goal mid-term.", False),
+        ("how long is a PhD?", "It was my #1 priority and I joined a top 3 lab.", False),
+        ("how far ahead, how long, should I plan?", "Think about long term goals (a plan for the next 10yrs).", True),
+        ("how long did his first paper take?", "It started in spring of 2018 and was done in winter 2019.", True),
+        ("how many hrs/week does it take?", "Reading 5-20 papers on a single topic gives good exposure.", False),
+        ("how many papers did he co-author?", "I was able to be co-authors on 2 papers on the topic.", True),
+        ("what salary do they make?", "Some labs pay $150k to new graduates.", True),
+    ],
+)
+def test_a_statement_holds_the_kind_of_number_asked_for(question: str, statement: str, holds: bool) -> None:
+    assert holds_amount(question, statement) is holds
+
+
 def test_off_topic_refused_and_on_topic_answered_on_the_real_corpus(real_advisor: Advisor) -> None:
     off = real_advisor.ask("what's the capital of australia?")
     assert off.outcome is Outcome.REFUSED and off.coverage is Coverage.REFUSED
