@@ -70,6 +70,28 @@ def test_a_chain_of_follow_ups_keeps_the_conversation_topic() -> None:
     assert {"math", "interview"} <= onward  # "it" is the maths, asked about the interview
 
 
+def test_what_about_a_pronoun_keeps_the_subject_it_points_at() -> None:
+    history = turns("how do I prepare for an ML interview?", INTERVIEW_ANSWER) + turns(
+        "and what about the maths?", "Start with linear algebra. [1]"
+    )
+    # "that" is the maths: not a new subject that would swap it out for the interview alone
+    assert {"math", "interview"} <= set(content_words(condense("what about that?", history)))
+
+
+def test_each_question_is_paired_with_the_answer_that_followed_it() -> None:
+    """A greeting before the first question belongs to no question: the follow-up still points
+    at the answer to the question it follows."""
+    greeting: list[Message] = [{"role": "assistant", "content": "Hello! Ask me about internships."}]
+    history = (
+        greeting
+        + turns("what internships did the interconnects author do?", INTERNSHIPS)
+        + turns("how did he get it?", "Roberto asked him to join. [1]")
+    )
+    words = set(content_words(condense("was it worth it?", history)))
+    # the second turn, made standalone, points at the first answer, not at the greeting
+    assert "fair" in words and "hello" not in words
+
+
 def test_first_one_becomes_the_first_listed_item() -> None:
     history = turns("what areas of AI should a beginner learn first?", AREAS)
     query = condense("ok for the first one, which specific algorithms should i start with?", history)

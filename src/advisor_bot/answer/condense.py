@@ -76,20 +76,38 @@ _ORDINAL_REF = re.compile(
     r"(?:one|item|option|point|thing|area|topic)\b",
     re.IGNORECASE,
 )
-_ABOUT = re.compile(r"\b(?:what|how) about\s+(?:the\s+)?\w+", re.IGNORECASE)  # a follow-up naming its new subject
+# a follow-up naming its new subject ("what about leetcode"; not "what about that")
+_ABOUT = re.compile(
+    r"\b(?:what|how) about\s+(?:the\s+)?(?!(?:it|that|this|these|those|them|him|her|one)\b)\w+", re.IGNORECASE
+)
 _LEADS = re.compile(r"^\s*(what about|how about|and|so|ok(ay)?|also|then|but)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+(.+)$", re.MULTILINE)
 
 
 def condense(question: str, history: Sequence[Message] = ()) -> str:
     """The standalone query for a question: itself, or a follow-up made to stand alone."""
-    question = " ".join(question.split())
-    users = [m["content"] for m in history if m.get("role") == "user" and str(m.get("content", "")).strip()]
-    answers = [m["content"] for m in history if m.get("role") == "assistant"]
-    if not users or not needs_context(question):
+    return _condense(" ".join(question.split()), _turns(history))
+
+
+def _turns(history: Sequence[Message]) -> list[tuple[str, str]]:
+    """(question, the answer that followed it) in order; a reply with no question before it (a
+    greeting) belongs to none, a question not yet answered has ""."""
+    out: list[tuple[str, str]] = []
+    for m in history:
+        content = str(m.get("content", "") or "")
+        if m.get("role") == "user" and content.strip():
+            out.append((content, ""))
+        elif m.get("role") == "assistant" and out and not out[-1][1]:
+            out[-1] = (out[-1][0], content)
+    return out
+
+
+def _condense(question: str, turns: Sequence[tuple[str, str]]) -> str:
+    if not turns or not needs_context(question):
         return formalise(question)
-    previous = _topic(users, answers, swapped=bool(_ABOUT.search(question)))
-    answer = strip_markers(answers[-1]) if answers else ""
+    named = _ABOUT.search(question)
+    previous = _topic(turns, swapped=named is not None)
+    answer = strip_markers(turns[-1][1])
     resolved = resolve_ordinal(question, answer)
     own = set(content_words(resolved))
     # "and what about the maths?" asks about "the maths": the lead-in carries no meaning
@@ -97,8 +115,7 @@ def condense(question: str, history: Sequence[Message] = ()) -> str:
     topic = [w for w in _ordered_content(previous) if w not in own][:TOPIC_WORDS]
     parts.append(" ".join(topic))
     words = {w.lower() for w in WORD.findall(question)}
-    named = _ABOUT.search(question)
-    if named and words & _POINTING and _POINTING & {w.lower() for w in WORD.findall(question[named.end() :])}:
+    if named and _POINTING & {w.lower() for w in WORD.findall(question[named.end() :])}:
         words = set()  # "what about leetcode, how much time on that?": "that" is leetcode, named just before
     if answer and resolved == question and words & _POINTING:
         seen = own | set(topic)
@@ -107,22 +124,18 @@ def condense(question: str, history: Sequence[Message] = ()) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _topic(users: Sequence[str], answers: Sequence[str], *, swapped: bool) -> str:
-    """What the conversation is about, for a follow-up to the last question in `users`: that
+def _topic(turns: Sequence[tuple[str, str]], *, swapped: bool) -> str:
+    """What the conversation is about, for a follow-up to the last question of `turns`: that
     question made standalone itself (a chain "how do I prepare for an ML interview?" -> "and
     what about the maths?" -> "how long should I spend on it?" keeps the interview). When the
     follow-up swaps the subject ("what about leetcode?") and the last question swapped one too
     ("and what about the maths?"), the earlier frame is kept, not the swapped-out subject."""
-    last = users[-1]
-    earlier_users, earlier_answers = list(users[:-1]), list(answers[: len(users) - 1])
-    if not earlier_users or not needs_context(last):
+    last, earlier = turns[-1][0], turns[:-1]
+    if not earlier or not needs_context(last):
         return formalise(last)
     if swapped and _ABOUT.search(last):
-        return _topic(earlier_users, earlier_answers, swapped=True)
-    history: list[Message] = []
-    for u, a in zip(earlier_users, earlier_answers + [""] * len(earlier_users), strict=False):
-        history += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
-    return condense(last, history)
+        return _topic(earlier, swapped=True)
+    return _condense(" ".join(last.split()), earlier)
 
 
 def needs_context(question: str) -> bool:
