@@ -54,6 +54,13 @@ def test_compare_a_and_b_has_two_sides_each_asked_alone() -> None:
         ("the Berkeley PhD guy", "how the Berkeley PhD guy got their first research break?"),
     ]
     assert labels("Compare PyTorch with TensorFlow.") == ["PyTorch", "TensorFlow"]
+    assert labels("compare and contrast a PhD and industry") == ["a PhD", "industry"]
+    assert labels("Compare PhD and industry. Which pays more?") == ["PhD", "industry"]  # one sentence only
+    # what follows the second side belongs to both
+    assert dict(comparison_options("compare PyTorch and TensorFlow for NLP")) == {
+        "PyTorch": "PyTorch for NLP?",
+        "TensorFlow": "TensorFlow for NLP?",
+    }
 
 
 @pytest.mark.parametrize(

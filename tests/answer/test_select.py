@@ -9,7 +9,7 @@ from conftest import TINY
 from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, Passage, Point, Query, Settings, UnitKind
-from advisor_bot.answer.select import select_points, select_resources
+from advisor_bot.answer.select import _speakers, select_points, select_resources
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.text.words import content_stems
 
@@ -208,13 +208,12 @@ def test_each_option_of_a_comparison_gets_its_own_point(bot: Advisor) -> None:
 def test_resources_are_listed_only_when_close_enough(bot: Advisor) -> None:
     query, passages = evidence_for(bot, "where can I practice coding interview problems?", 8)
     points = select_points(query, passages, bot.settings.answer)
-    listed = select_resources(passages, points, bot.settings.answer)
+    listed = select_resources(passages, points, bot.settings.answer, question=query.text)
     assert [passages[n - 1].document.doc_id for n in listed] == ["resource/leetcode"]
     none = bot.settings.with_overrides(**{"answer.max_resources": 0}).answer
-    assert select_resources(passages, points, none) == []
+    assert select_resources(passages, points, none, question=query.text) == []
     # listed only when its entry shares a word with the question: the same scores, other words
-    assert select_resources(passages, points, bot.settings.answer, query.text) == listed
-    assert select_resources(passages, points, bot.settings.answer, "what helps beforehand?") == []
+    assert select_resources(passages, points, bot.settings.answer, question="what helps beforehand?") == []
     # points never quote a resource entry: those are links, not evidence
     assert all(not passages[p.passage - 1].is_resource for p in points)
 
@@ -313,16 +312,25 @@ def test_another_source_opens_only_on_a_sentence_sharing_a_word_with_the_questio
 
 
 def test_a_side_naming_its_source_is_heard_from_that_source(bot: Advisor) -> None:
-    """ "compare what the ML engineer and the PhD student each say ...": each side's point comes
-    from the essay whose voice it names, not from whichever passage is closest."""
-    query = bot.pipeline.make_query(
-        Query(question="compare what the ML engineer and the PhD student each say about preparing"), "extractive", {}
-    )
+    """ "compare what the ML engineer and the PhD student each say ...":
+    each side's point comes from the essay whose voice it names, not from whichever passage is
+    closest; a choice naming no source ties no side to one."""
+    question = "compare what the ML engineer and the PhD student each say about preparing"
+    query = bot.pipeline.make_query(Query(question=question), "extractive", {})
     passages = bot.pipeline.retrieve(bot.searcher.retriever(), query, 5, {})  # each side's passages too
-    assert [s.label for s in query.sides] == ["the ML engineer", "the PhD student"]  # what makes this test meaningful
+    assert [s.label for s in query.sides] == ["the ML engineer", "the PhD student"]
     points = select_points(query, passages, bot.settings.answer)
     heard = {p.side: passages[p.passage - 1].document.voice for p in points if p.side}
     assert heard == {
         "the ML engineer": "An ML engineer who interviews candidates",
         "the PhD student": "A PhD student who reads applications",
     }
+    # (without the tie, the PhD side's closest point is in "Choosing a PhD Supervisor", which has no
+    # voice); a choice where one side names no source ties neither
+    choice = bot.pipeline.make_query(
+        Query(question="should I become a research scientist or an ML engineer?"), "extractive", {}
+    )
+    assert (
+        len(choice.sides) == 2
+        and _speakers(choice, bot.pipeline.retrieve(bot.searcher.retriever(), choice, 5, {})) == {}
+    )

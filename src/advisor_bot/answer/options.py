@@ -33,12 +33,10 @@ _VERB_START = re.compile(
 _CLAUSE_END = re.compile(
     r"\s*(?:[,;—–]|\s-\s|\bfor\b|\bto get\b|\bif\b|\bwhen\b|\bwhich\b|\bwhat\b|\bhow\b)", re.IGNORECASE
 )
-# "compare [how] A and B [each|both ...]": two people or things set side by side
-_COMPARE = re.compile(
-    r"\b(?:compare|contrast)\s+(?:(?P<wh>how|what|why|when|where|whether)\s+)?(?P<a>[^,;?]+?)\s+(?:and|with)\s+"
-    r"(?P<b>[^,;?]+?)(?:\s+(?:each|both)\b(?P<rest>[^,;?]*)|\s*$)",
-    re.IGNORECASE,
-)
+# "compare [and contrast] [how] A and B [each|both ...] [for X]": two things set side by side
+_COMPARE = re.compile(r"\b(?:compare|contrast)(?:\s+and\s+(?:compare|contrast))?\s+", re.IGNORECASE)
+_WH = re.compile(r"(?:how|what|why|when|where|whether)\s+", re.IGNORECASE)
+_SHARED_TAIL = re.compile(r"\s+(?:each|both|for|in|on|at|when|if|as)\b", re.IGNORECASE)
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
 
 
@@ -72,17 +70,35 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
 
 
 def _compared(question: str) -> list[tuple[str, str]]:
-    """The two sides of "compare [how] A and B [each ...]", each asked alone ("how A got ...?")."""
-    m = _COMPARE.search(" ".join(question.split()).rstrip(" ?.!"))
+    """The two sides of "compare [how] A and B [each ...]", each asked alone ("how A got ...?");
+    what follows the second side ("each got their first break", "for NLP") belongs to both."""
+    text = " ".join(question.split())
+    m = _COMPARE.search(text)
     if m is None:
         return []
-    options = [m.group(side).strip(" \"'“”‘’") for side in ("a", "b")]
+    clause = re.split(r"[,;:.!?]", text[m.end() :], maxsplit=1)[0]
+    wh = _WH.match(clause)
+    clause = clause[wh.end() :] if wh else clause
+    first, sep, second = _split_pair(clause)
+    if not sep:
+        return []
+    cut = _SHARED_TAIL.search(second)
+    rest = second[cut.start() :].strip() if cut else ""
+    second = second[: cut.start()] if cut else second
+    rest = re.sub(r"^(?:each|both)\s+", "", rest, flags=re.IGNORECASE)
+    options = [o.strip(" \"'“”‘’") for o in (first, second)]
     if any(not o or o.lower() in _NOT_OPTIONS or len(o.split()) > MAX_OPTION_WORDS for o in options):
         return []
     if options[0].lower() == options[1].lower():
         return []
-    rest = (m.group("rest") or "").strip()
-    return [(o, " ".join(x for x in (m.group("wh") or "", o, rest) if x) + "?") for o in options]
+    lead = wh.group(0).strip() if wh else ""
+    return [(o, " ".join(x for x in (lead, o, rest) if x) + "?") for o in options]
+
+
+def _split_pair(clause: str) -> tuple[str, str, str]:
+    """ "the NTU student and the Berkeley PhD guy each ..." -> (first, "and", second)."""
+    parts = re.split(r"\s+(and|with)\s+", clause, maxsplit=1)
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (clause, "", "")
 
 
 def _without_verbs(head: str) -> str:

@@ -107,7 +107,7 @@ class AnswerPipeline:
     def evidence(self, retriever: Retriever, query: Query, passages: list[Passage]) -> Evidence:
         coverage, relevance, uncovered = grade(query, passages, retriever.index.bm25, self.embedder, self.settings)
         points = select_points(query, passages, self.settings) if coverage is not Coverage.REFUSED else []
-        resources = select_resources(passages, points, self.settings, query.text) if points else []
+        resources = select_resources(passages, points, self.settings, question=query.text) if points else []
         if not points and not resources:
             coverage = Coverage.REFUSED
         return Evidence(

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 COMPLETING_WORDS = 10  # a following sentence this short finishes the point it follows
 LEAD_CHOICES = 3  # the answer opens on the first of this many best points that stands alone
+SOURCE_NAMING_WORDS = 2  # words a comparison side shares with a source's header to name it
 NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing
 
 
@@ -46,7 +47,8 @@ class Candidate:
 
 
 def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSettings) -> list[Point]:
-    """The points worth saying, best first (side points right after the best one)."""
+    """The points worth saying, best first, except that the opening point stands alone
+    (`_lead_first`) and side points follow it."""
     if query.vector is None:
         return []
     candidates = _candidates(query.vector, passages, settings, question=query.text)
@@ -121,27 +123,32 @@ def _lead_first(chosen: list[Point]) -> None:
 
 
 def _speakers(query: Query, passages: Sequence[Passage]) -> dict[str, set[str]]:
-    """For a comparison of sources ("the NTU student and the Berkeley PhD guy"): the documents
-    whose title or voice each side names best, when every side names its own; {} otherwise (for
-    "a PhD or industry?" both sides name the Berkeley PhD's voice, so neither is tied to it)."""
+    """For a comparison of sources ("the NTU student and the Berkeley PhD guy"): the document
+    each side names, by two or more words of its title, voice or author, one of which no other
+    retrieved document's header has ("ntu", "student"; "berkeley", "phd"). {} unless every side
+    names its own: in "a research scientist or an ML engineer?" the engineer names no essay, so
+    both sides are heard from wherever they are answered."""
     if len(query.sides) < 2:
         return {}
     docs = {p.document.doc_id: p.document for p in passages if not p.is_resource}
     heard = {d: content_stems(f"{doc.title} {doc.voice or ''} {doc.author or ''}") for d, doc in docs.items()}
     out: dict[str, set[str]] = {}
     for side in query.sides:
-        shared = {d: len(content_stems(side.label) & words) for d, words in heard.items()}
-        most = max(shared.values(), default=0)
-        out[side.label] = {d for d, n in shared.items() if n and n == most}  # "PhD student": the student's voice,
-        # not every essay with "PhD" in its title
-    named = list(out.values())
-    if any(not ids for ids in named) or any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
+        said = content_stems(side.label)
+        named = set()
+        for d, words in heard.items():
+            own = words - set().union(*(w for e, w in heard.items() if e != d))
+            if len(said & words) >= SOURCE_NAMING_WORDS and said & own:
+                named.add(d)
+        out[side.label] = named
+    sets = list(out.values())
+    if any(len(ids) != 1 for ids in sets) or len(set().union(*sets)) < len(sets):
         return {}
     return out
 
 
 def select_resources(
-    passages: Sequence[Passage], points: Sequence[Point], settings: AnswerSettings, question: str = ""
+    passages: Sequence[Passage], points: Sequence[Point], settings: AnswerSettings, *, question: str
 ) -> list[int]:
     """Numbers of the curated-resource passages close enough to the question to list (and, like
     another source, sharing a word with it: "Highlights of Calculus" is no answer to "what is
@@ -149,7 +156,8 @@ def select_resources(
     if not settings.max_resources:
         return []
     floor = max(settings.min_similarity, (points[0].score if points else 0.0) * settings.relative_floor)
-    asked = content_stems(question) if question and settings.new_source_shares_word else None
+    asked = content_stems(question) if settings.new_source_shares_word else None
+    asked = asked or None  # a question of stop words only cannot be matched: no filter
     out = [
         n
         for n, p in enumerate(passages, start=1)
