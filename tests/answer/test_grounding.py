@@ -105,8 +105,16 @@ def test_a_copy_that_turns_the_sentence_around_is_not_supported(bot: Advisor, ev
         ("It is possible to publish early.", "It is impossible to publish early.", True),
         ("You don't need a PhD.", "You need a PhD.", True),
         ("You never need a PhD.", "You do not need a PhD.", False),  # negated both times
-        ("I will discover a new topic.", "I will cover a new topic.", False),  # "dis" + a short stem: not trusted
+        ("I disagree with him.", "I agree with him.", True),
+        ("you dont need a PhD.", "You need a PhD.", True),
         ("Practice LeetCode problems every week.", "Practice LeetCode problems every week.", False),
+        # faithful copies that only look turned around
+        ("Practice every day.", "Practice every day, not just before interviews.", False),  # a clause left out
+        ("No doubt, you need math.", "You need math.", False),  # the negation is in a clause of its own
+        ("Spend less time on theory.", "Spend less time on theory, unless you need it.", False),
+        ("The skills are valuable.", "The skills are invaluable.", False),
+        ("I will discover a new topic.", "I will cover a new topic.", False),
+        ("You should improve it.", "You should prove it.", False),
     ],
 )
 def test_turning_a_sentence_around_is_recognised(claim: str, source: str, turned: bool) -> None:

@@ -38,9 +38,16 @@ _SCAFFOLD = re.compile(
 )
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 # words that turn a statement around; a claim must say them as often (odd or even) as its source
-_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|nobody|neither|nor|without|cannot)\b|n[’']t\b", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|nothing|none|nobody|neither|nor|without|cannot|"
+    r"dont|doesnt|didnt|cant|wont|isnt|arent|wasnt|shouldnt|wouldnt|couldnt)\b|n[’']t\b",
+    re.IGNORECASE,
+)
 # prefixes that make a word its opposite, with the shortest stem they are trusted on
-_OPPOSITE_PREFIX = (("un", 4), ("non", 4), ("in", 5), ("im", 5), ("dis", 6))
+_OPPOSITE_PREFIX = (("un", 4), ("non", 4), ("in", 6), ("im", 6), ("dis", 5))
+# words that look prefixed but are no opposite of the rest ("invaluable" is very valuable)
+_NOT_OPPOSITES = frozenset(["unless", "invaluable", "discover", "discovered", "instance", "instances", "install"])
+_CLAUSE = re.compile(r"[,;:()]|\s[-–—]\s|\b(?:but|although|though|while|whereas)\b", re.IGNORECASE)
 _HEADER = re.compile(r"^\s*\[\d{1,3}\]\s+[^.!?]*>\s")  # a copied "[1] Title > Section" line
 # a sentence ends at . ! ? (and the markers after it) before blanks, or at a line break; never
 # right before a "[" that is, or may still become, its marker ("week. [" while "1]" streams);
@@ -196,16 +203,23 @@ def _turns_around(claim: str, source: str) -> bool:
     """Whether a claim says the opposite of the sentence it copies: a negation more or less
     ("you need a PhD" from "you do not need a PhD") or a word made its opposite ("Unfortunately,
     after speaking with a senior ..." from "Fortunately, ..."). Word overlap and sentence vectors
-    both rate such a copy as support."""
-    if len(_NEGATION.findall(claim)) % 2 != len(_NEGATION.findall(source)) % 2:
+    both rate such a copy as support. Negations count only in clauses the two share words in:
+    "Practice every day." shortens "Practice every day, not just before interviews." faithfully."""
+    if _negations(claim, source) % 2 != _negations(source, claim) % 2:
         return True
     said, heard = set(words(claim)), set(words(source))
     for a, b in ((said, heard), (heard, said)):
-        for w in a - b:
+        for w in a - b - _NOT_OPPOSITES:
             for prefix, shortest in _OPPOSITE_PREFIX:
                 if w.startswith(prefix) and len(w) - len(prefix) >= shortest and w[len(prefix) :] in b:
                     return True
     return False
+
+
+def _negations(text: str, other: str) -> int:
+    """Negations in the clauses of `text` that share a content word with `other`."""
+    theirs = content_stems(other)
+    return sum(len(_NEGATION.findall(clause)) for clause in _CLAUSE.split(text) if content_stems(clause) & theirs)
 
 
 def _add_marker(sentence: str, n: int) -> str:
