@@ -104,6 +104,8 @@ def test_the_lift_follows_what_the_question_wants() -> None:
         ("Deep Learning Specialization is a good starting point for beginners in Deep Learning.", True),
         ("Anyone can contribute, as many of these recommendations show.", True),
         ("Research moves faster these days than ever before.", True),
+        ("The other day I met my advisor and asked about internships.", True),
+        ("On the other hand, industry pays more.", False),
         # "also" and "Especially" inside a sentence do not make it a sequel
         ('I also realized that there are many "luck" involved in my journey.', True),
         ("Especially if you are going the academia route, the pay would probably not be great at all.", True),

@@ -52,14 +52,14 @@ _ABOUT_SOMEONE = re.compile(
 )
 
 
-# A sentence that opens by carrying on from an earlier one: a sequel ("Shortly after, ...", "At
-# this point, ..."), an addition to something already named ("All the other courses ... are
-# also great"), or "these" pointing back ("comfortable with these topics"). Fine inside its source's group, where the sentence before it is near; not as the
-# opening line of an answer. Kept narrow: "also" or "Especially if ..." inside a lead read well.
+# A sentence that carries on from an earlier one: it opens with a sequel ("Shortly after, ...",
+# "At this point, ...") or an addition to something already named ("All the other courses ... are
+# also great"), or, anywhere, "these" points back ("comfortable with these topics"). Fine inside
+# its source's group, where the sentence before it is near; not as the opening line of an
+# answer. Kept narrow: "also" or "Especially if ..." inside a lead read well.
 _CONTINUES = re.compile(
-    r"^(?:[A-Z][\w /&'-]{0,40}:\s*)?(?:shortly after|not long after|soon after|at this point|"
-    r"at that point|going to the next|(?:all )?the other|the rest of the|the same goes)\b"
-    # "... comfortable with these topics before ...": topics named in a sentence not said
+    r"^(?:[^\W\d_][\w /&'-]{0,40}:\s*)?(?:shortly after|not long after|soon after|at this point|at that point|"
+    r"going to the next|on the other hand|(?:all )?the other(?! day| week| year)|the rest of the|the same goes)\b"
     r"|(?<!of )\bthese (?!days\b|are\b|were\b|include\b)[a-z]+",
     re.IGNORECASE,
 )
