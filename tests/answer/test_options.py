@@ -34,6 +34,8 @@ def test_a_question_without_a_choice_has_no_options() -> None:
         ),
         ("famous but busy lab vs someone who'll guide me", ["famous but busy lab", "someone who'll guide me"]),
         ("should I learn PyTorch or TensorFlow?", ["PyTorch", "TensorFlow"]),
+        ("did the NTU student or the Berkeley PhD have more papers?", ["the NTU student", "the Berkeley PhD"]),
+        ("should I work or do a PhD?", ["work", "do a PhD"]),
     ],
 )
 def test_three_way_and_verbless_comparisons(question: str, expected: list[str]) -> None:
@@ -43,6 +45,8 @@ def test_three_way_and_verbless_comparisons(question: str, expected: list[str]) 
 def test_what_follows_the_last_option_belongs_to_every_option() -> None:
     options = dict(comparison_options("PhD vs a startup for an AI career"))
     assert options == {"PhD": "PhD for an AI career?", "a startup": "a startup for an AI career?"}
+    options = dict(comparison_options("did the NTU student or the Berkeley PhD have more papers?"))
+    assert options["the NTU student"] == "did the NTU student have more papers?"
 
 
 def test_compare_a_and_b_has_two_sides_each_asked_alone() -> None:

@@ -19,7 +19,7 @@ MAX_OPTION_WORDS = 6
 _SEPARATOR = re.compile(r"\s+(?:or|vs\.?|versus)\s+", re.IGNORECASE)
 # Words after which an option starts ("should I *do* a PhD", "choosing *between* ...").
 _FRAME = re.compile(
-    r"\b(?:should i|do i|would you|better to|between|choose|choosing|pick|picking|go for|go with|do|doing|take|"
+    r"\b(?:should i|do i|would you|better to|between|choose|choosing|pick|picking|go for|go with|do|doing|did|take|"
     r"taking|get|getting|join|joining|keep|keeping|stay|staying|study|studying|learn|learning|use|using|work on|"
     r"try|become|pursue|pursuing|is|are|it's)\b\s*",
     re.IGNORECASE,
@@ -37,6 +37,11 @@ _CLAUSE_END = re.compile(
 _COMPARE = re.compile(r"\b(?:compare|contrast)(?:\s+and\s+(?:compare|contrast))?\s+", re.IGNORECASE)
 _WH = re.compile(r"(?:how|what|why|when|where|whether)\s+", re.IGNORECASE)
 _SHARED_TAIL = re.compile(r"\s+(?:each|both|for|in|on|at|when|if|as)\b", re.IGNORECASE)
+# "did the NTU student or the Berkeley PhD *have more papers*": a verb after the last option's
+# first word starts what is asked of every option
+_TAIL_VERB = re.compile(
+    r"(?<=\w)\s+(?=(?:have|has|had|got|get|make|made|earn|earned|publish|published)\b)", re.IGNORECASE
+)
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
 
 
@@ -52,7 +57,7 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
     if start <= 0 or not first[start:].strip():
         start = len(first) - len(_last_words(first, len(parts[-1].split())))
     head, parts[0] = first[:start], first[start:]
-    cut = _CLAUSE_END.search(parts[-1])
+    cut = _CLAUSE_END.search(parts[-1]) or _TAIL_VERB.search(parts[-1])
     tail = parts[-1][cut.start() :] if cut else ""
     parts[-1] = parts[-1][: cut.start()] if cut else parts[-1]
     options = [p.strip(" \"'“”‘’.:") for p in parts]
