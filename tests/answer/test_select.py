@@ -334,3 +334,19 @@ def test_a_side_naming_its_source_is_heard_from_that_source(bot: Advisor) -> Non
         len(choice.sides) == 2
         and _speakers(choice, bot.pipeline.retrieve(bot.searcher.retriever(), choice, 5, {})) == {}
     )
+
+
+@pytest.mark.slow
+def test_a_named_source_answers_what_is_asked_of_both_sides(real_advisor: Advisor) -> None:
+    """ "did the NTU student or the Berkeley PhD have more papers?": each side is heard on papers
+    from its own essay, not with the sentence of that essay closest to the whole question
+    ("Sometimes the research culture in NTU might be rough too.")."""
+    pipe = real_advisor.pipeline
+    query = pipe.make_query(
+        Query(question="did the NTU student or the Berkeley PhD have more papers?"), "extractive", {}
+    )
+    passages = pipe.retrieve(real_advisor.searcher.retriever(), query, None, {})
+    sides = {p.side: p.text for p in select_points(query, passages, real_advisor.settings.answer) if p.side}
+    assert set(sides) == {"the NTU student", "the Berkeley PhD"}
+    assert "co-authors on 2 papers" in sides["the NTU student"]
+    assert "no accepted papers" in sides["the Berkeley PhD"]

@@ -40,7 +40,9 @@ _SHARED_TAIL = re.compile(r"\s+(?:each|both|for|in|on|at|when|if|as)\b", re.IGNO
 # "did the NTU student or the Berkeley PhD *have more papers*": a verb after the last option's
 # first word starts what is asked of every option
 _TAIL_VERB = re.compile(
-    r"(?<=\w)\s+(?=(?:have|has|had|got|get|make|made|earn|earned|publish|published)\b)", re.IGNORECASE
+    r"(?<=\w)\s+(?=(?:have|has|had|got|get|make|made|earn|earned|publish|published|write|wrote|say|said|think|"
+    r"thought|talk|talked|mention|mentioned|recommend|recommended|suggest|suggested)\b)",
+    re.IGNORECASE,
 )
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
 

@@ -90,11 +90,16 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     for side in query.sides:
         if side.vector is None or any(p.side == side.label for p in chosen):
             continue
-        for c in _candidates(side.vector, passages, settings, question=query.text, also=query.vector):
+        options = _candidates(side.vector, passages, settings, question=query.text, also=query.vector)
+        if speakers:
+            # a side naming its source ("the Berkeley PhD guy") is heard from that source, first
+            # on what is asked of both sides ("have more papers"), if that source says it
+            options = [c for c in options if passages[c.passage - 1].document.doc_id in speakers[side.label]]
+            asked_of_both = content_stems(query.text) - set().union(*(content_stems(s.label) for s in query.sides))
+            options.sort(key=lambda c: -len(asked_of_both & content_stems(passages[c.passage - 1].units[c.unit].text)))
+        for c in options:
             if c.cosine < settings.min_similarity:
                 continue
-            if speakers and passages[c.passage - 1].document.doc_id not in speakers[side.label]:
-                continue  # a side naming its source ("the Berkeley PhD guy") is heard from that source
             unit = passages[c.passage - 1].units[c.unit]
             if chosen and chosen[0].passage == c.passage and unit in chosen[0].units:
                 continue  # the opening statement speaks to the whole question; each option gets its own
