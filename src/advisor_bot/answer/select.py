@@ -17,7 +17,8 @@ courses ... are also great" follows, it does not lead).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,16 +88,16 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
             sources.add(c.passage)
     _lead_first(chosen)
     speakers = _speakers(query, passages)
+    asked_of_both = _asked_of_both(query, passages) if speakers else (lambda text: 0.0)
     for side in query.sides:
         if side.vector is None or any(p.side == side.label for p in chosen):
             continue
         options = _candidates(side.vector, passages, settings, question=query.text, also=query.vector)
         if speakers:
             # a side naming its source ("the Berkeley PhD guy") is heard from that source, first
-            # on what is asked of both sides ("have more papers"), if that source says it
+            # on what is asked of both sides ("have more papers"), rare words counting most
             options = [c for c in options if passages[c.passage - 1].document.doc_id in speakers[side.label]]
-            asked_of_both = content_stems(query.text) - set().union(*(content_stems(s.label) for s in query.sides))
-            options.sort(key=lambda c: -len(asked_of_both & content_stems(passages[c.passage - 1].units[c.unit].text)))
+            options.sort(key=lambda c: -asked_of_both(passages[c.passage - 1].units[c.unit].text))
         for c in options:
             if c.cosine < settings.min_similarity:
                 continue
@@ -150,6 +151,18 @@ def _speakers(query: Query, passages: Sequence[Passage]) -> dict[str, set[str]]:
     if any(len(ids) != 1 for ids in sets) or len(set().union(*sets)) < len(sets):
         return {}
     return out
+
+
+def _asked_of_both(query: Query, passages: Sequence[Passage]) -> Callable[[str], float]:
+    """How much of what a comparison asks of every side ("did A or B *have more papers*") a
+    sentence says: the weight of the question's words, apart from the sides and the words that
+    only frame a comparison, that it shares, a word counting less the more of the passages'
+    sentences use it ("research" is everywhere, "papers" is not)."""
+    framing = {"compar", "contrast", "differ", "each", "both", "versus", "vs"}
+    asked = content_stems(query.text) - set().union(*(content_stems(s.label) for s in query.sides)) - framing
+    said = [content_stems(u.text) for p in passages if not p.is_resource for u in p.units]
+    weight = {w: math.log((len(said) + 1) / (sum(w in stems for stems in said) + 1)) for w in asked}
+    return lambda text: sum(weight[w] for w in asked & content_stems(text))
 
 
 def select_resources(
