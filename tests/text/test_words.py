@@ -90,6 +90,8 @@ def test_strip_markers_takes_the_leading_space_with_it() -> None:
         ("Is CS enough for an MLE role?", "Is computer science enough for an machine learning engineer role?"),
         ("grad school or industry", "graduate school or industry"),
         ("how should i prep for ml interviews lol", "how should i prepare for ml interviews lol"),
+        ("how did they do their lit review", "how did they do their literature review"),
+        ("theory vs empirical, whats the diff", "theory vs empirical, what's the difference"),
     ],
 )
 def test_chat_spelling_is_written_out(typed: str, searched: str) -> None:

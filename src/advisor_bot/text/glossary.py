@@ -89,6 +89,10 @@ INFORMAL: dict[str, str] = {
     "prep": "prepare",
     "prepping": "preparing",
     "bcs": "because",
+    "lit review": "literature review",
+    "lit reviews": "literature reviews",
+    "diff": "difference",
+    "ml eng": "ML engineer",
 }
 
 _PATTERN = re.compile(
