@@ -36,6 +36,9 @@ def test_a_question_without_a_choice_has_no_options() -> None:
         ("should I learn PyTorch or TensorFlow?", ["PyTorch", "TensorFlow"]),
         ("did the NTU student or the Berkeley PhD have more papers?", ["the NTU student", "the Berkeley PhD"]),
         ("should I work or do a PhD?", ["work", "do a PhD"]),
+        ("did he publish or perish?", ["publish", "perish"]),
+        ("which did you prefer, academia or industry?", ["academia", "industry"]),
+        ("is it better to do a PhD or just get a job?", ["a PhD", "just get a job"]),
     ],
 )
 def test_three_way_and_verbless_comparisons(question: str, expected: list[str]) -> None:
@@ -72,6 +75,11 @@ def test_compare_a_and_b_has_two_sides_each_asked_alone() -> None:
     [
         "should I do a PhD or not?",  # "not" is no option
         "can you compare the two essays?",  # nothing set beside anything
+        "can you compare the two and tell me which is better?",
+        "I compare myself with my peers and feel bad",  # "compare" told, not asked
+        "compare the pros and cons of doing a PhD",  # one thing
+        "is a PhD worth it or should I get a job?",  # two questions
+        "do I need a PhD or can I get a research job with an MS?",
         "compare the advice and the advice",
         "do I need a PhD or something?",
         "which is better: a PhD in reinforcement learning at a famous university with a busy lab or not?",

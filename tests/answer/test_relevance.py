@@ -135,7 +135,6 @@ def test_a_statement_holding_the_number_closes_the_gap(tmp_path: Path, embedder:
     assert answer.coverage is Coverage.ANSWERED and "8,000" in answer.text
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "statement", "holds"),
     [
@@ -144,15 +143,20 @@ def test_a_statement_holding_the_number_closes_the_gap(tmp_path: Path, embedder:
         ("how long is a PhD?", "It was my #1 priority and I joined a top 3 lab.", False),
         ("how far ahead, how long, should I plan?", "Think about long term goals (a plan for the next 10yrs).", True),
         ("how long did his first paper take?", "It started in spring of 2018 and was done in winter 2019.", True),
-        ("how many hrs/week does it take?", "Reading 5-20 papers on a single topic gives good exposure.", False),
+        ("how long does it take each week?", "Reading 5-20 papers on a single topic gives good exposure.", False),
         ("how many papers did he co-author?", "I was able to be co-authors on 2 papers on the topic.", True),
         ("what salary do they make?", "Some labs pay $150k to new graduates.", True),
+        ("how long is the internship?", "It is a 12-week internship, or a 3-month one.", True),
+        ("how long is a PhD there?", "Most take 5y, some ~3mo more.", True),
+        ("what's the hourly rate?", "Interns earn $25/hr.", True),  # money, not a duration
+        ("how old were you when you started?", "I started at 22.", True),
     ],
 )
 def test_a_statement_holds_the_kind_of_number_asked_for(question: str, statement: str, holds: bool) -> None:
     assert holds_amount(question, statement) is holds
 
 
+@pytest.mark.slow
 def test_off_topic_refused_and_on_topic_answered_on_the_real_corpus(real_advisor: Advisor) -> None:
     off = real_advisor.ask("what's the capital of australia?")
     assert off.outcome is Outcome.REFUSED and off.coverage is Coverage.REFUSED

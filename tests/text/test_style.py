@@ -104,6 +104,7 @@ def test_the_lift_follows_what_the_question_wants() -> None:
         ("Deep Learning Specialization is a good starting point for beginners in Deep Learning.", True),
         ("Anyone can contribute, as many of these recommendations show.", True),
         ("Research moves faster these days than ever before.", True),
+        ("Make sure you know these topics: linear algebra, probability and calculus.", True),
         ("The other day I met my advisor and asked about internships.", True),
         ("On the other hand, industry pays more.", False),
         # "also" and "Especially" inside a sentence do not make it a sequel

@@ -23,6 +23,7 @@ from ..text.sentences import split_units
 from ..text.words import WORD, content_words, stopwords
 
 TOPIC_WORDS = 8  # words of the previous question kept as the follow-up's topic
+MAX_TURNS = 20  # earlier turns a follow-up chain is read back through (the Advisor keeps 8)
 ANSWER_WORDS = 8  # words of the previous answer kept when the follow-up points back at it
 
 # Words by which a question leans on what came before.
@@ -78,7 +79,8 @@ _ORDINAL_REF = re.compile(
 )
 # a follow-up naming its new subject ("what about leetcode"; not "what about that")
 _ABOUT = re.compile(
-    r"\b(?:what|how) about\s+(?:the\s+)?(?!(?:it|that|this|these|those|them|him|her|one)\b)\w+", re.IGNORECASE
+    r"\b(?:what|how) about\s+(?:the\s+)?(?!(?:it|that|this|these|those|them|him|her|one|other|others|rest)\b)\w+",
+    re.IGNORECASE,
 )
 _LEADS = re.compile(r"^\s*(what about|how about|and|so|ok(ay)?|also|then|but)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+(.+)$", re.MULTILINE)
@@ -86,7 +88,7 @@ _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+(.+)$", re.MULTILINE)
 
 def condense(question: str, history: Sequence[Message] = ()) -> str:
     """The standalone query for a question: itself, or a follow-up made to stand alone."""
-    return _condense(" ".join(question.split()), _turns(history))
+    return _condense(" ".join(question.split()), _turns(history)[-MAX_TURNS:])
 
 
 def _turns(history: Sequence[Message]) -> list[tuple[str, str]]:

@@ -19,7 +19,8 @@ MAX_OPTION_WORDS = 6
 _SEPARATOR = re.compile(r"\s+(?:or|vs\.?|versus)\s+", re.IGNORECASE)
 # Words after which an option starts ("should I *do* a PhD", "choosing *between* ...").
 _FRAME = re.compile(
-    r"\b(?:should i|do i|would you|better to|between|choose|choosing|pick|picking|go for|go with|do|doing|did|take|"
+    r"\b(?:should i|do i|would you|better to|between|choose|choosing|pick|picking|go for|go with|do|doing|"
+    r"did (?:i|you|he|she|they|we|it)|take|"
     r"taking|get|getting|join|joining|keep|keeping|stay|staying|study|studying|learn|learning|use|using|work on|"
     r"try|become|pursue|pursuing|is|are|it's)\b\s*",
     re.IGNORECASE,
@@ -34,16 +35,24 @@ _CLAUSE_END = re.compile(
     r"\s*(?:[,;—–]|\s-\s|\bfor\b|\bto get\b|\bif\b|\bwhen\b|\bwhich\b|\bwhat\b|\bhow\b)", re.IGNORECASE
 )
 # "compare [and contrast] [how] A and B [each|both ...] [for X]": two things set side by side
-_COMPARE = re.compile(r"\b(?:compare|contrast)(?:\s+and\s+(?:compare|contrast))?\s+", re.IGNORECASE)
-_WH = re.compile(r"(?:how|what|why|when|where|whether)\s+", re.IGNORECASE)
+_COMPARE = re.compile(
+    r"^(?:(?:can|could|would) you\s+|please\s+|pls\s+|and\s+|so\s+|ok\s+|now\s+)*"
+    r"(?:compare|contrast)(?:\s+and\s+(?:compare|contrast))?\s+",
+    re.IGNORECASE,
+)
+_WH = re.compile(r"(?:how (?:long|much|many|often)|how|what|why|when|where|whether)\s+", re.IGNORECASE)
+_NOT_SIDES = {"the two", "them", "these", "those", "it", "this", "that", "myself", "yourself", "me", "us", "you"}
 _SHARED_TAIL = re.compile(r"\s+(?:each|both|for|in|on|at|when|if|as)\b", re.IGNORECASE)
-# "did the NTU student or the Berkeley PhD *have more papers*": a verb after the last option's
-# first word starts what is asked of every option
+# "did the NTU student or the Berkeley PhD *have more papers*": when the options are who did
+# something (the question opens on did/does/has ...), a verb after the last option's first word
+# starts what is asked of every option
+_SUBJECTS = re.compile(r"^\s*(?:did|does|has|have|had)\s+(?=(?:the|a|an)\b|[A-Z](?!\b))", re.IGNORECASE)
 _TAIL_VERB = re.compile(
     r"(?<=\w)\s+(?=(?:have|has|had|got|get|make|made|earn|earned|publish|published|write|wrote|say|said|think|"
     r"thought|talk|talked|mention|mentioned|recommend|recommended|suggest|suggested)\b)",
     re.IGNORECASE,
 )
+_NEW_QUESTION = re.compile(r"(?:should|can|could|will|would|do|does|did|is|are|am)\s+(?:i|you|we)\b", re.IGNORECASE)
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
 
 
@@ -54,12 +63,15 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
         return _compared(question)
     parts = _SEPARATOR.split(sentence)
     first = parts[0]
-    # the first option starts after a colon or after the last framing word ("should I do")
-    start = max([first.rfind(":") + 1] + [m.end() for m in _FRAME.finditer(first)])
+    # the first option starts after a colon or comma, or after the last framing word ("should I do")
+    start = max([first.rfind(":") + 1, first.rfind(",") + 1] + [m.end() for m in _FRAME.finditer(first)])
+    subjects = _SUBJECTS.match(first)  # "did A or B have ...": the options are who did it
+    if subjects and start < subjects.end():
+        start = subjects.end()
     if start <= 0 or not first[start:].strip():
         start = len(first) - len(_last_words(first, len(parts[-1].split())))
     head, parts[0] = first[:start], first[start:]
-    cut = _CLAUSE_END.search(parts[-1]) or _TAIL_VERB.search(parts[-1])
+    cut = _CLAUSE_END.search(parts[-1]) or (_TAIL_VERB.search(parts[-1]) if subjects else None)
     tail = parts[-1][cut.start() :] if cut else ""
     parts[-1] = parts[-1][: cut.start()] if cut else parts[-1]
     options = [p.strip(" \"'“”‘’.:") for p in parts]
@@ -67,6 +79,8 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
         return []
     if len({o.lower() for o in options}) < len(options):
         return []
+    if any(_NEW_QUESTION.match(o) for o in options):
+        return []  # "is a PhD worth it or should I get a job?": two questions, not two options
     out = []
     for option in options:
         # an option bringing its own verb ("go to industry") replaces the frame's last verb
@@ -80,7 +94,7 @@ def _compared(question: str) -> list[tuple[str, str]]:
     """The two sides of "compare [how] A and B [each ...]", each asked alone ("how A got ...?");
     what follows the second side ("each got their first break", "for NLP") belongs to both."""
     text = " ".join(question.split())
-    m = _COMPARE.search(text)
+    m = _COMPARE.match(text)  # "compare ..." asked, not "I compare myself with my peers"
     if m is None:
         return []
     clause = re.split(r"[,;:.!?]", text[m.end() :], maxsplit=1)[0]
@@ -94,10 +108,12 @@ def _compared(question: str) -> list[tuple[str, str]]:
     second = second[: cut.start()] if cut else second
     rest = re.sub(r"^(?:each|both)\s+", "", rest, flags=re.IGNORECASE)
     options = [o.strip(" \"'“”‘’") for o in (first, second)]
-    if any(not o or o.lower() in _NOT_OPTIONS or len(o.split()) > MAX_OPTION_WORDS for o in options):
+    if any(not o or o.lower() in _NOT_OPTIONS | _NOT_SIDES or len(o.split()) > MAX_OPTION_WORDS for o in options):
         return []
-    if options[0].lower() == options[1].lower():
-        return []
+    if options[0].lower() == options[1].lower() or _VERB_START.match(options[1]) or re.match(r"(?i)tell\b", options[1]):
+        return []  # "compare the two and tell me ...": the second part is an order, not a side
+    if options[0].lower().endswith("pros") and options[1].lower().startswith("cons"):
+        return []  # "the pros and cons of X" is one thing
     lead = wh.group(0).strip() if wh else ""
     return [(o, " ".join(x for x in (lead, o, rest) if x) + "?") for o in options]
 

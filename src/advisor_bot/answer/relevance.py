@@ -129,15 +129,16 @@ QUANTITY = re.compile(
 _DIGIT = re.compile(r"\d")
 # A rank or a label, not an amount: "your number 1 goal", "#1 priority", "a top 3 university".
 _NOT_AMOUNT = re.compile(r"(?:\bnumber|\bno\.|#|\btop)\s*\d+(?![\d%])", re.IGNORECASE)  # "top 1%" is a share
-_AMOUNT = r"\d+(?:[.,]\d+)?(?:\s*[-–]\s*\d+(?:[.,]\d+)?)?\s*\+?"
+_AMOUNT = r"(?<![\d.,])\d+(?:[.,]\d+)?(?:\s*[-–]\s*\d+(?:[.,]\d+)?)?\s*\+?"
 # a span of time, or a year a span can be counted from ("spring of 2018 ... until winter 2019")
 _DURATION = re.compile(
-    _AMOUNT + r"\s*(?:years?|yrs?|months?|weeks?|days?|hours?|hrs?|h|minutes?|mins?|semesters?|summers?|decades?)\b"
+    _AMOUNT + r"[-\s]*(?:years?|yrs?|y|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|semesters?|"
+    r"summers?|decades?)\b"
     r"|\b(?:19|20)\d\d\b",
     re.IGNORECASE,
 )
 # "how long is a PhD?": the answer is a duration, and "your number 1 goal" is none
-_ASKS_DURATION = re.compile(r"\bhow (?:long|old)\b|\bhrs\b|\bper (?:hour|week)\b|\bhourly\b", re.IGNORECASE)
+_ASKS_DURATION = re.compile(r"\bhow long\b", re.IGNORECASE)
 TOP_STATEMENTS = 3  # the statements the quantity check looks at
 # An unknown word sharing this many first letters with an indexed word is another form of it
 # ("interning" / "internship"), not a missing topic.

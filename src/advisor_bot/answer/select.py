@@ -158,7 +158,7 @@ def _asked_of_both(query: Query, passages: Sequence[Passage]) -> Callable[[str],
     sentence says: the weight of the question's words, apart from the sides and the words that
     only frame a comparison, that it shares, a word counting less the more of the passages'
     sentences use it ("research" is everywhere, "papers" is not)."""
-    framing = {"compar", "contrast", "differ", "each", "both", "versus", "vs"}
+    framing = {"compar", "contrast", "differ", "each", "both", "versus", "vs", "say", "said", "mention", "think"}
     asked = content_stems(query.text) - set().union(*(content_stems(s.label) for s in query.sides)) - framing
     said = [content_stems(u.text) for p in passages if not p.is_resource for u in p.units]
     weight = {w: math.log((len(said) + 1) / (sum(w in stems for stems in said) + 1)) for w in asked}

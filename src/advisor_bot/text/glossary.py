@@ -92,7 +92,8 @@ INFORMAL: dict[str, str] = {
     "lit review": "literature review",
     "lit reviews": "literature reviews",
     "diff": "difference",
-    "ml eng": "ML engineer",
+    "diff eq": "differential equations",
+    "diff eqs": "differential equations",
 }
 
 _PATTERN = re.compile(

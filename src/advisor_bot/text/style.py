@@ -60,7 +60,7 @@ _ABOUT_SOMEONE = re.compile(
 _CONTINUES = re.compile(
     r"^(?:[^\W\d_][\w /&'-]{0,40}:\s*)?(?:shortly after|not long after|soon after|at this point|at that point|"
     r"going to the next|on the other hand|(?:all )?the other(?! day| week| year)|the rest of the|the same goes)\b"
-    r"|(?<!of )\bthese (?!days\b|are\b|were\b|include\b)[a-z]+",
+    r"|(?<!of )\bthese (?!days\b|are\b|were\b|include\b)[a-z]+\b(?!\s*:)",  # "these books: ..." points ahead
     re.IGNORECASE,
 )
 
