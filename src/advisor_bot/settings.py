@@ -221,6 +221,16 @@ class AnswerSettings(Section):
         description="Another source opens only on a sentence sharing a content word with the question; a "
         "curated resource is listed only when its entry shares one.",
     )
+    # read on 506 dev + calibration questions: 20 opening lines change, most to the sentence that
+    # answers ("Practice Leetcode ..." for "do ml research interviews still have leetcode
+    # questions?"); 0.2 among five points changed 40, several for the worse (docs/RETRIEVAL.md)
+    lead_word_weight: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Weight of the question's rare words a point says when choosing the opening point "
+        "(among the first three).",
+    )
     passage_weight: float = Field(0.5, ge=0, le=1, description="Weight of the passage's score in a sentence's score.")
     style_weight: float = Field(
         0.06,

@@ -8,8 +8,8 @@ import pytest
 from conftest import TINY
 from helpers import write_tiny_corpus
 
-from advisor_bot import Advisor, Passage, Point, Query, Settings, UnitKind
-from advisor_bot.answer.select import _speakers, select_points, select_resources
+from advisor_bot import Advisor, Passage, Point, Query, Settings, Unit, UnitKind
+from advisor_bot.answer.select import _lead_first, _speakers, select_points, select_resources
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.text.words import content_stems
 
@@ -350,3 +350,24 @@ def test_a_named_source_answers_what_is_asked_of_both_sides(real_advisor: Adviso
     assert set(sides) == {"the NTU student", "the Berkeley PhD"}
     assert "co-authors on 2 papers" in sides["the NTU student"]
     assert "no accepted papers" in sides["the Berkeley PhD"]
+
+
+def statement(text: str) -> Unit:
+    return Unit(text=text, start=0, end=len(text), kind=UnitKind.STATEMENT, block=0, dependent=False)
+
+
+def test_the_opening_point_says_the_rare_words_of_the_question() -> None:
+    """Among the first points, the one saying the question's telling word ("leetcode") opens; the
+    points said stay the same, and a point that carries on from another never opens."""
+    general = Point(1, (statement("I have been through some technical interviews, and you should be fine."),), 0.60)
+    leetcode = Point(1, (statement("Practice Leetcode and other coding platforms."),), 0.57)
+    sequel = Point(2, (statement("All the other coding platforms are also great."),), 0.59)
+    weights = {"leetcod": 3.0, "interview": 0.3, "ml": 0.2}
+    chosen = [general, leetcode]
+    _lead_first(chosen, weights, 0.0)
+    assert chosen == [general, leetcode]  # without the words, the score decides
+    _lead_first(chosen, weights, 0.1)
+    assert chosen == [leetcode, general]
+    chosen = [sequel, general]
+    _lead_first(chosen, weights, 0.1)
+    assert chosen[0] is general

@@ -86,7 +86,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
         if point is not None:
             chosen.append(point)
             sources.add(c.passage)
-    _lead_first(chosen)
+    _lead_first(chosen, _word_weights(content_stems(query.text), passages), settings.lead_word_weight)
     speakers = _speakers(query, passages)
     asked_of_both = _asked_of_both(query, passages) if speakers else (lambda text: 0.0)
     for side in query.sides:
@@ -117,15 +117,33 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     return chosen
 
 
-def _lead_first(chosen: list[Point]) -> None:
-    """Open on a point that stands alone: "All the other courses ... are also great" may be the
-    closest sentence, but it reads as a reply to something the answer never said."""
-    if not chosen or opens_an_answer(chosen[0].units[0].text):
+def _lead_first(chosen: list[Point], weights: dict[str, float], word_weight: float) -> None:
+    """Open on the best of the first few points that stands alone, counting, beside its score,
+    the share of the question's rare words it says. "All the other courses ... are also great"
+    may be the closest sentence, but it reads as a reply to something the answer never said; and
+    for "do ml research interviews still have leetcode questions?" "Practice Leetcode ..."
+    should lead, not "I have been through some technical interviews ...". The points said stay
+    the same; only which one opens changes."""
+    total = sum(weights.values())
+    choices = [i for i, p in enumerate(chosen[:LEAD_CHOICES]) if opens_an_answer(p.units[0].text)]
+    if not choices:
         return
-    for i, point in enumerate(chosen[1:LEAD_CHOICES], start=1):
-        if opens_an_answer(point.units[0].text):
-            chosen.insert(0, chosen.pop(i))
-            return
+
+    def merit(i: int) -> float:
+        said = content_stems(" ".join(u.text for u in chosen[i].units))
+        share = sum(weights[w] for w in weights.keys() & said) / total if total > 0 else 0.0
+        return chosen[i].score + word_weight * share
+
+    best = max(choices, key=merit)
+    if best:
+        chosen.insert(0, chosen.pop(best))
+
+
+def _word_weights(words: set[str], passages: Sequence[Passage]) -> dict[str, float]:
+    """How telling each word is among the passages' sentences: log((n + 1) / (sentences holding
+    it + 1)), so "research", said everywhere, weighs little and "leetcode" much."""
+    said = [content_stems(u.text) for p in passages if not p.is_resource for u in p.units]
+    return {w: math.log((len(said) + 1) / (sum(w in stems for stems in said) + 1)) for w in words}
 
 
 def _speakers(query: Query, passages: Sequence[Passage]) -> dict[str, set[str]]:
@@ -155,13 +173,11 @@ def _speakers(query: Query, passages: Sequence[Passage]) -> dict[str, set[str]]:
 
 def _asked_of_both(query: Query, passages: Sequence[Passage]) -> Callable[[str], float]:
     """How much of what a comparison asks of every side ("did A or B *have more papers*") a
-    sentence says: the weight of the question's words, apart from the sides and the words that
-    only frame a comparison, that it shares, a word counting less the more of the passages'
-    sentences use it ("research" is everywhere, "papers" is not)."""
+    sentence says: the weight (`_word_weights`) of the question's words, apart from the sides and
+    the words that only frame a comparison, that it shares."""
     framing = {"compar", "contrast", "differ", "each", "both", "versus", "vs", "say", "said", "mention", "think"}
     asked = content_stems(query.text) - set().union(*(content_stems(s.label) for s in query.sides)) - framing
-    said = [content_stems(u.text) for p in passages if not p.is_resource for u in p.units]
-    weight = {w: math.log((len(said) + 1) / (sum(w in stems for stems in said) + 1)) for w in asked}
+    weight = _word_weights(asked, passages)
     return lambda text: sum(weight[w] for w in asked & content_stems(text))
 
 
