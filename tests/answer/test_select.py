@@ -67,6 +67,19 @@ kind: blog
 
 I took many online courses before my first research project. The Deep Learning Specialization is a good starting point for beginners in deep learning. All the other deep learning courses offered by the same school are also great, and I recommend them!
 """
+# List items opening on "It ...": "It" is what the lead-in names, not the item before.
+PROS_CONS = """---
+title: "Is Research for You?"
+kind: blog
+---
+
+## Downsides
+
+General cons about doing research in a lab:
+
+- It is a very competitive field with many applicants every year.
+- It is a slow field, so your results can take many months.
+"""
 NOT_SAID = {UnitKind.QUESTION, UnitKind.LEAD, UnitKind.FRAGMENT}
 
 
@@ -79,6 +92,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor
     (root / "corpus" / "essays" / "reading.md").write_text(READING, encoding="utf-8")
     (root / "corpus" / "essays" / "starting.md").write_text(STARTING, encoding="utf-8")
     (root / "corpus" / "essays" / "courses.md").write_text(COURSES, encoding="utf-8")
+    (root / "corpus" / "essays" / "pros-cons.md").write_text(PROS_CONS, encoding="utf-8")
     settings = Settings.load(root, env={}, **{**TINY, "chunking.chunk_size": 200, "chunking.chunk_overlap": 80})
     advisor = Advisor(settings, embedder=embedder)
     advisor.build_index()
@@ -371,3 +385,20 @@ def test_the_opening_point_says_the_rare_words_of_the_question() -> None:
     chosen = [sequel, general]
     _lead_first(chosen, weights, 0.1)
     assert chosen[0] is general
+
+
+def test_a_list_item_opening_on_it_comes_with_the_lists_lead_in(bot: Advisor) -> None:
+    """ "It is a very competitive field ..." alone names nothing; after "General cons about doing
+    research in a lab:" it says something, and each item of the list may come with it."""
+    query, passages = evidence_for(bot, "what are the cons of doing research in a lab?")
+    essay = next(p for p in passages if p.document.doc_id == "pros-cons")
+    item = next(u for u in essay.units if u.text.startswith("It is a very competitive"))
+    assert item.dependent  # what makes this test meaningful: alone, it would never be said
+    loose = {"max_statements": 30, "max_sources": 50, "min_similarity": -1, "relative_floor": 0, "source_floor": 0}
+    said = [
+        p.text
+        for p in points_for(bot, "what are the cons of doing research in a lab?", open_sources_within=30, **loose)
+    ]
+    lead_in = "General cons about doing research in a lab:"
+    assert any(t.startswith(f"{lead_in} It is a very competitive field") for t in said)
+    assert any(t.startswith(f"{lead_in} It is a slow field") for t in said)

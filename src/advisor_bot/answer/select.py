@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 COMPLETING_WORDS = 10  # a following sentence this short finishes the point it follows
 LEAD_CHOICES = 3  # the answer opens on the first of this many best points that stands alone
+LEAD_IN_REACH = 12  # sentences back to look for the lead-in of a list ("General cons ...:")
 SOURCE_NAMING_WORDS = 2  # words a comparison side shares with a source's header to name it
 NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing
 
@@ -247,7 +248,8 @@ def _point(
     if idx is None:
         return None
     doc = passage.document.doc_id
-    keys = [(doc, passage.chunk.start + units[j].start) for j in idx]
+    # a list's lead-in may head several of its items; the sentences themselves are said once
+    keys = [(doc, passage.chunk.start + units[j].start) for j in idx if units[j].kind is not UnitKind.LEAD]
     if any(k in used for k in keys):
         return None
     if passage.unit_vectors is not None:
@@ -259,12 +261,30 @@ def _point(
     return Point(passage=c.passage, units=tuple(units[j] for j in idx), score=c.score, side=side)
 
 
+def _list_lead_in(units: Sequence[Unit], i: int) -> int | None:
+    """The lead-in a list item's opening "It ..." refers to: in "General cons about doing ML
+    research: - It is a very competitive field ... - It is a very fast paced field ...", each
+    "It" is ML research, not the item before. None unless unit i leans back, opens its block, and
+    a lead-in heads the run of statements it ends (within LEAD_IN_REACH units)."""
+    if not units[i].dependent or (i > 0 and units[i - 1].block == units[i].block):
+        return None
+    for j in range(i - 1, max(-1, i - 1 - LEAD_IN_REACH), -1):
+        if units[j].kind is UnitKind.LEAD:
+            return j
+        if units[j].kind not in (UnitKind.STATEMENT, UnitKind.ITEMS):
+            return None
+    return None
+
+
 def _with_context(units: Sequence[Unit], i: int) -> list[int] | None:
     """Indexes of the unit, the sentences it leans on, and the next one when it leans on it or
     is short enough to complete it ("Keep it under 150 words.")."""
     idx = [i]
     j = i
-    while units[j].dependent:
+    lead_in = _list_lead_in(units, i)
+    if lead_in is not None:
+        idx.insert(0, lead_in)  # "General cons about doing ML research:" + "It is a very fast paced field ..."
+    while lead_in is None and units[j].dependent:
         prev = j - 1
         if prev < 0 or units[prev].block not in (units[j].block, units[j].block - 1):
             return None
