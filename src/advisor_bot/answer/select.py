@@ -5,7 +5,8 @@ Every sentence unit is scored by the cosine of its stored vector with the questi
 blended with its passage's retrieval score, plus a small lift for its wording (text/style.py:
 advice for a question asking what to do, less for the writer's own story). Only whole
 statements are candidates (never a heading, a question, a lead-in, a fragment or the essay
-talking about itself). A statement opening with "They ..." comes with the sentence before it,
+talking about itself). A statement opening with "They ..." comes with the sentence before it
+(a list item with the list's lead-in: "General cons ...: It is a very competitive field ..."),
 or is not said; another passage is quoted only when one of its sentences comes close to the
 best and shares a word with the question (MiniLM puts "I just read through different
 researches of NTU professors." near "do i need to know CUDA?"); a short sentence right after a
