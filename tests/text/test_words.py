@@ -92,6 +92,7 @@ def test_strip_markers_takes_the_leading_space_with_it() -> None:
         ("how should i prep for ml interviews lol", "how should i prepare for ml interviews lol"),
         ("how did they do their lit review", "how did they do their literature review"),
         ("theory vs empirical, whats the diff", "theory vs empirical, what's the difference"),
+        ("how should i pick a phd supervisor?", "how should i choose a phd supervisor?"),
     ],
 )
 def test_chat_spelling_is_written_out(typed: str, searched: str) -> None:

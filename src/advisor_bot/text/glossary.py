@@ -94,6 +94,9 @@ INFORMAL: dict[str, str] = {
     "diff": "difference",
     "diff eq": "differential equations",
     "diff eqs": "differential equations",
+    "pick": "choose",
+    "picking": "choosing",
+    "picked": "chose",
 }
 
 _PATTERN = re.compile(
