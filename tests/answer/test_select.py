@@ -9,8 +9,9 @@ from conftest import TINY
 from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, Passage, Point, Query, Settings, Unit, UnitKind
-from advisor_bot.answer.select import _lead_first, _speakers, select_points, select_resources
+from advisor_bot.answer.select import _lead_first, _list_lead_in, _speakers, select_points, select_resources
 from advisor_bot.index.embedding import Embedder
+from advisor_bot.text.sentences import split_units
 from advisor_bot.text.words import content_stems
 
 APPLYING = """---
@@ -375,7 +376,7 @@ def test_the_opening_point_says_the_rare_words_of_the_question() -> None:
     points said stay the same, and a point that carries on from another never opens."""
     general = Point(1, (statement("I have been through some technical interviews, and you should be fine."),), 0.60)
     leetcode = Point(1, (statement("Practice Leetcode and other coding platforms."),), 0.57)
-    sequel = Point(2, (statement("All the other coding platforms are also great."),), 0.59)
+    sequel = Point(2, (statement("All the other Leetcode-like platforms are also great."),), 0.65)
     weights = {"leetcod": 3.0, "interview": 0.3, "ml": 0.2}
     chosen = [general, leetcode]
     _lead_first(chosen, weights, 0.0)
@@ -390,7 +391,7 @@ def test_the_opening_point_says_the_rare_words_of_the_question() -> None:
 def test_a_list_item_opening_on_it_comes_with_the_lists_lead_in(bot: Advisor) -> None:
     """ "It is a very competitive field ..." alone names nothing; after "General cons about doing
     research in a lab:" it says something, and each item of the list may come with it."""
-    query, passages = evidence_for(bot, "what are the cons of doing research in a lab?")
+    _, passages = evidence_for(bot, "what are the cons of doing research in a lab?")
     essay = next(p for p in passages if p.document.doc_id == "pros-cons")
     item = next(u for u in essay.units if u.text.startswith("It is a very competitive"))
     assert item.dependent  # what makes this test meaningful: alone, it would never be said
@@ -402,3 +403,24 @@ def test_a_list_item_opening_on_it_comes_with_the_lists_lead_in(bot: Advisor) ->
     lead_in = "General cons about doing research in a lab:"
     assert any(t.startswith(f"{lead_in} It is a very competitive field") for t in said)
     assert any(t.startswith(f"{lead_in} It is a slow field") for t in said)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # not "It ...": "However" answers the list, it is no item of it
+        "Some tips for interviews:\n\n- Practice coding.\n- Review math.\n\nHowever, none of this matters without projects.",
+        # a heading stands between the lead-in's list and the sentence
+        "General pros of doing research:\n\n- You learn a lot.\n\n## Industry\n\nIt pays much better than a lab.",
+    ],
+)
+def test_a_lead_in_heads_only_the_it_items_of_its_own_list(text: str) -> None:
+    units = split_units(text)
+    last = len(units) - 1
+    assert units[last].dependent or units[last].text.startswith("It")  # what makes this test meaningful
+    assert _list_lead_in(units, last) is None
+    items = split_units(
+        "General cons of research:\n\n- It is a very competitive field with many applicants every year."
+        "\n- It is a slow field, so your results can take many months to arrive."
+    )
+    assert items[0].kind is UnitKind.LEAD and _list_lead_in(items, len(items) - 1) == 0

@@ -127,18 +127,23 @@ def _lead_first(chosen: list[Point], weights: dict[str, float], word_weight: flo
     should lead, not "I have been through some technical interviews ...". The points said stay
     the same; only which one opens changes."""
     total = sum(weights.values())
-    choices = [i for i, p in enumerate(chosen[:LEAD_CHOICES]) if opens_an_answer(p.units[0].text)]
+    choices = [i for i, p in enumerate(chosen[:LEAD_CHOICES]) if opens_an_answer(_said(p)[0].text)]
     if not choices:
         return
 
     def merit(i: int) -> float:
-        said = content_stems(" ".join(u.text for u in chosen[i].units))
+        said = content_stems(" ".join(u.text for u in _said(chosen[i])))
         share = sum(weights[w] for w in weights.keys() & said) / total if total > 0 else 0.0
         return chosen[i].score + word_weight * share
 
     best = max(choices, key=merit)
     if best:
         chosen.insert(0, chosen.pop(best))
+
+
+def _said(point: Point) -> list[Unit]:
+    """A point's sentences without the list lead-in that may head them."""
+    return [u for u in point.units if u.kind is not UnitKind.LEAD] or list(point.units)
 
 
 def _word_weights(words: set[str], passages: Sequence[Passage]) -> dict[str, float]:
@@ -265,11 +270,17 @@ def _point(
 def _list_lead_in(units: Sequence[Unit], i: int) -> int | None:
     """The lead-in a list item's opening "It ..." refers to: in "General cons about doing ML
     research: - It is a very competitive field ... - It is a very fast paced field ...", each
-    "It" is ML research, not the item before. None unless unit i leans back, opens its block, and
-    a lead-in heads the run of statements it ends (within LEAD_IN_REACH units)."""
-    if not units[i].dependent or (i > 0 and units[i - 1].block == units[i].block):
+    "It" is ML research, not the item before. None unless unit i opens its block with "It", and
+    a lead-in heads the unbroken run of blocks it ends (no heading or other break between, within
+    LEAD_IN_REACH units)."""
+    first = units[i].text.split(maxsplit=1)[0].lower() if units[i].text.strip() else ""
+    if first not in ("it", "it's", "it’s") or (i > 0 and units[i - 1].block == units[i].block):
         return None
+    block = units[i].block
     for j in range(i - 1, max(-1, i - 1 - LEAD_IN_REACH), -1):
+        if units[j].block < block - 1:
+            return None  # a gap: a heading, code or a table stands between
+        block = units[j].block
         if units[j].kind is UnitKind.LEAD:
             return j
         if units[j].kind not in (UnitKind.STATEMENT, UnitKind.ITEMS):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..records import Evidence, Point, Query
+from ..records import Evidence, Point, Query, Unit, UnitKind
 from . import BaseGenerator
 from .wording import plain_title, speaker
 
@@ -35,7 +35,7 @@ class ExtractiveGenerator(BaseGenerator):
         for group in groups.values():
             doc = passages[group[0].passage - 1].document
             yield f"\n{speaker(doc)}:\n"
-            for point in sorted(group, key=lambda p: passages[p.passage - 1].chunk.start + p.units[0].start):
+            for point in sorted(group, key=lambda p: passages[p.passage - 1].chunk.start + _first_said(p).start):
                 yield f"- {point.text} [{point.passage}]\n"
         if evidence.resources:
             yield "\nWhere to learn:\n"
@@ -45,6 +45,11 @@ class ExtractiveGenerator(BaseGenerator):
                 label = f"[{name}]({doc.source_url})" if doc.source_url else name
                 about = (doc.summary or "").strip()
                 yield f"- {label}: {about}\n" if about else f"- {label}\n"
+
+
+def _first_said(point: Point) -> Unit:
+    """Where a point stands in its essay: its first sentence, not the list lead-in heading it."""
+    return next((u for u in point.units if u.kind is not UnitKind.LEAD), point.units[0])
 
 
 def _lower_first(text: str) -> str:
