@@ -69,6 +69,9 @@ def test_index_ask_and_status(tiny_root: Path) -> None:
     assert payload["text"].count("[1]") >= 1
     plain = cli(tiny_root, *tiny, *thresholds, "ask", PHD, "--k", "2")
     assert "Sources:" in plain.stdout and "[1]" in plain.stdout
+    # one blank line between the answer and its sources, whether or not the answer ends a line
+    assert "\n\nSources:" in plain.stdout
+    assert "\n\n\nSources:" not in plain.stdout
 
 
 @pytest.mark.slow

@@ -275,23 +275,28 @@ def ask(
         turns = _read_history(history)
         advisor = Advisor.load(settings, say=_say, progress=sys.stderr.isatty())
         stream = advisor.stream(question or "", turns, generator=generator, k=k)
+        shown = ""
         for piece in stream:
-            if not as_json:
+            if not as_json and piece:
                 click.echo(piece, nl=False)
+                shown = piece
         answer = stream.answer
         assert answer is not None
         if as_json:
             click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         else:
-            _print_sources(answer)
+            _print_sources(answer, line_open=not shown.endswith("\n"))
 
     _run(go)
 
 
-def _print_sources(answer: Answer) -> None:
+def _print_sources(answer: Answer, *, line_open: bool = True) -> None:
+    """Sources after the streamed answer, one blank line below it (`line_open`: the answer's
+    last line has no line break yet)."""
     from .generators.wording import plain_section, plain_title
 
-    click.echo()
+    if line_open:
+        click.echo()
     if answer.notice:
         click.echo(f"\nnote: {answer.notice}", err=True)
     if answer.citations:

@@ -54,7 +54,7 @@ def test_every_point_is_said_once_with_its_speaker(bot: Advisor) -> None:
     for point in evidence.points:
         assert text.count(point.text) == 1
     # the points after the first are grouped under who says them (the essay's `voice`)
-    assert "\nAn ML engineer who interviews candidates, in “Tips for ML Interviews”:\n- " in text
+    assert "\nAda Example, an ML engineer who interviews candidates, in “Tips for ML Interviews”:\n- " in text
 
 
 def test_resources_are_listed_as_links(bot: Advisor) -> None:
@@ -102,6 +102,7 @@ def test_sources_are_named_the_way_a_person_would() -> None:
     assert plain_section("Guide > 3. Thinking Ahead") == "Thinking ahead"
     assert plain_section("Develop Strong Coding Skills for ML") == "Develop strong coding skills for ML"
     doc = Document("d", "💡 TIL: Reading Papers", "", "p", "h", voice="A PhD student.", author="Ada")
-    assert speaker(doc) == "A PhD student, in “Reading Papers”"
+    assert speaker(doc) == "Ada, a PhD student, in “Reading Papers”"
+    assert speaker(Document("d", "Notes", "", "p", "h", voice="A PhD student")) == "A PhD student, in “Notes”"
     assert speaker(Document("d", "Notes", "", "p", "h", author="Ada")) == "Ada, in “Notes”"
     assert speaker(Document("d", "Notes", "", "p", "h")) == "In “Notes”"

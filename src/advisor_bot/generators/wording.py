@@ -48,11 +48,20 @@ def sentence_case(heading: str) -> str:
 
 
 def speaker(document: Document) -> str:
-    """Who is speaking in a source, for introducing its points: "An NTU undergraduate who
-    interned in ML research, in “My Journey into AI Research as an NTU Student”"."""
+    """Who is speaking in a source, for introducing its points: "Joshua Adrian Cahyono, an NTU
+    undergraduate who interned in ML research, in “My Journey into AI Research as an NTU
+    Student”" (name and voice from the front matter, either alone when only one is given)."""
     title = plain_title(document.title)
-    who = (document.voice or document.author or "").strip().rstrip(".")
+    voice = (document.voice or "").strip().rstrip(".")
+    author = (document.author or "").strip().rstrip(".")
+    who = f"{author}, {_lower_article(voice)}" if author and voice else voice or author
     return f"{who}, in “{title}”" if who else f"In “{title}”"
+
+
+def _lower_article(text: str) -> str:
+    """ "An NTU undergraduate" -> "an NTU undergraduate" after a name (names and acronyms stay)."""
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if first in ("A", "An", "The") else text
 
 
 def topic_label(passage: Passage) -> str:
