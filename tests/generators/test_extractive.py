@@ -103,6 +103,7 @@ def test_sources_are_named_the_way_a_person_would() -> None:
     assert plain_section("Develop Strong Coding Skills for ML") == "Develop strong coding skills for ML"
     doc = Document("d", "💡 TIL: Reading Papers", "", "p", "h", voice="A PhD student.", author="Ada")
     assert speaker(doc) == "Ada, a PhD student, in “Reading Papers”"
+    assert speaker(doc, named=False) == "A PhD student, in “Reading Papers”"
     assert speaker(Document("d", "Notes", "", "p", "h", voice="A PhD student")) == "A PhD student, in “Notes”"
     assert speaker(Document("d", "Notes", "", "p", "h", author="Ada")) == "Ada, in “Notes”"
     assert speaker(Document("d", "Notes", "", "p", "h")) == "In “Notes”"

@@ -102,8 +102,7 @@ def test_source_headers_name_the_speaker_or_the_resource(bot: Advisor) -> None:
     essay = next(p for p in passages if p.section == "Coding")
     resource = next(p for p in passages if p.is_resource and p.title == "LeetCode")
     assert (
-        source_header(2, essay)
-        == "[2] Ada Example, an ML engineer who interviews candidates, in “Tips for ML Interviews” (Coding)"
+        source_header(2, essay) == "[2] An ML engineer who interviews candidates, in “Tips for ML Interviews” (Coding)"
     )
     assert source_header(1, resource) == "[1] LeetCode (a recommended resource)"
 

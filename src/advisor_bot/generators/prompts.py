@@ -39,7 +39,7 @@ def source_header(n: int, passage: Passage) -> str:
     if passage.is_resource:
         return f"[{n}] {plain_title(passage.title)} (a recommended resource)"
     section = f" ({passage.section.split(' > ')[-1]})" if passage.section else ""
-    return f"[{n}] {' '.join(speaker(passage.document).split())[:200]}{section}"
+    return f"[{n}] {' '.join(speaker(passage.document, named=False).split())[:200]}{section}"
 
 
 def statement_sources(evidence: Evidence, budget_tokens: int, count_tokens: Callable[[str], int]) -> str:

@@ -47,13 +47,15 @@ def sentence_case(heading: str) -> str:
     return " ".join(out)
 
 
-def speaker(document: Document) -> str:
+def speaker(document: Document, *, named: bool = True) -> str:
     """Who is speaking in a source, for introducing its points: "Joshua Adrian Cahyono, an NTU
     undergraduate who interned in ML research, in “My Journey into AI Research as an NTU
-    Student”" (name and voice from the front matter, either alone when only one is given)."""
+    Student”" (name and voice from the front matter, either alone when only one is given;
+    `named=False` leaves the name out where a voice is given, as the local LLM's prompt does:
+    SmolLM2 copied the longer header into its answers, bench/generators.py)."""
     title = plain_title(document.title)
     voice = (document.voice or "").strip().rstrip(".")
-    author = (document.author or "").strip().rstrip(".")
+    author = (document.author or "").strip().rstrip(".") if named or not document.voice else ""
     who = f"{author}, {_lower_article(voice)}" if author and voice else voice or author
     return f"{who}, in “{title}”" if who else f"In “{title}”"
 
