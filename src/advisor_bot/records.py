@@ -182,6 +182,11 @@ class Point:
     def text(self) -> str:
         return " ".join(u.text for u in self.units)
 
+    @property
+    def sentences(self) -> tuple[Unit, ...]:
+        """Its own sentences, without the list lead-in that may head them ("General cons ...:")."""
+        return tuple(u for u in self.units if u.kind is not UnitKind.LEAD) or self.units
+
 
 class Coverage(StrEnum):
     """How well the essays cover a question (answer/relevance.py)."""

@@ -127,23 +127,18 @@ def _lead_first(chosen: list[Point], weights: dict[str, float], word_weight: flo
     should lead, not "I have been through some technical interviews ...". The points said stay
     the same; only which one opens changes."""
     total = sum(weights.values())
-    choices = [i for i, p in enumerate(chosen[:LEAD_CHOICES]) if opens_an_answer(_said(p)[0].text)]
+    choices = [i for i, p in enumerate(chosen[:LEAD_CHOICES]) if opens_an_answer(p.sentences[0].text)]
     if not choices:
         return
 
     def merit(i: int) -> float:
-        said = content_stems(" ".join(u.text for u in _said(chosen[i])))
+        said = content_stems(" ".join(u.text for u in chosen[i].sentences))
         share = sum(weights[w] for w in weights.keys() & said) / total if total > 0 else 0.0
         return chosen[i].score + word_weight * share
 
     best = max(choices, key=merit)
     if best:
         chosen.insert(0, chosen.pop(best))
-
-
-def _said(point: Point) -> list[Unit]:
-    """A point's sentences without the list lead-in that may head them."""
-    return [u for u in point.units if u.kind is not UnitKind.LEAD] or list(point.units)
 
 
 def _word_weights(words: set[str], passages: Sequence[Passage]) -> dict[str, float]:

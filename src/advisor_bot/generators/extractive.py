@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..records import Evidence, Point, Query, Unit, UnitKind
+from ..records import Evidence, Point, Query
 from . import BaseGenerator
-from .wording import plain_title, speaker
+from .wording import lower_article, plain_title, speaker
 
 
 class ExtractiveGenerator(BaseGenerator):
@@ -27,7 +27,7 @@ class ExtractiveGenerator(BaseGenerator):
         rest = points[1:]
         for point in [p for p in rest if p.side]:
             doc = passages[point.passage - 1].document
-            yield f"\nOn “{point.side}”, {_lower_first(speaker(doc))}:\n- {point.text} [{point.passage}]\n"
+            yield f"\nOn “{point.side}”, {lower_article(speaker(doc))}:\n- {point.text} [{point.passage}]\n"
         groups: dict[str, list[Point]] = {}
         for point in rest:
             if not point.side:
@@ -35,7 +35,7 @@ class ExtractiveGenerator(BaseGenerator):
         for group in groups.values():
             doc = passages[group[0].passage - 1].document
             yield f"\n{speaker(doc)}:\n"
-            for point in sorted(group, key=lambda p: passages[p.passage - 1].chunk.start + _first_said(p).start):
+            for point in sorted(group, key=lambda p: passages[p.passage - 1].chunk.start + p.sentences[0].start):
                 yield f"- {point.text} [{point.passage}]\n"
         if evidence.resources:
             yield "\nWhere to learn:\n"
@@ -45,14 +45,3 @@ class ExtractiveGenerator(BaseGenerator):
                 label = f"[{name}]({doc.source_url})" if doc.source_url else name
                 about = (doc.summary or "").strip()
                 yield f"- {label}: {about}\n" if about else f"- {label}\n"
-
-
-def _first_said(point: Point) -> Unit:
-    """Where a point stands in its essay: its first sentence, not the list lead-in heading it."""
-    return next((u for u in point.units if u.kind is not UnitKind.LEAD), point.units[0])
-
-
-def _lower_first(text: str) -> str:
-    """ "An NTU undergraduate" -> "an NTU undergraduate" (names and acronyms stay)."""
-    first = text.split(" ", 1)[0]
-    return text[:1].lower() + text[1:] if first in ("A", "An", "The", "In") else text

@@ -56,14 +56,15 @@ def speaker(document: Document, *, named: bool = True) -> str:
     title = plain_title(document.title)
     voice = (document.voice or "").strip().rstrip(".")
     author = (document.author or "").strip().rstrip(".") if named or not document.voice else ""
-    who = f"{author}, {_lower_article(voice)}" if author and voice else voice or author
+    who = f"{author}, {lower_article(voice)}" if author and voice else voice or author
     return f"{who}, in “{title}”" if who else f"In “{title}”"
 
 
-def _lower_article(text: str) -> str:
-    """ "An NTU undergraduate" -> "an NTU undergraduate" after a name (names and acronyms stay)."""
+def lower_article(text: str) -> str:
+    """ "An NTU undergraduate" -> "an NTU undergraduate", "In “Notes”" -> "in “Notes”", for use
+    mid-sentence (after a name, after "On “a PhD”,"); names and acronyms stay as they are."""
     first = text.split(" ", 1)[0]
-    return text[:1].lower() + text[1:] if first in ("A", "An", "The") else text
+    return text[:1].lower() + text[1:] if first in ("A", "An", "The", "In") else text
 
 
 def topic_label(passage: Passage) -> str:
