@@ -75,9 +75,7 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
     tail = parts[-1][cut.start() :] if cut else ""
     parts[-1] = parts[-1][: cut.start()] if cut else parts[-1]
     options = [p.strip(" \"'“”‘’.:") for p in parts]
-    if any(not o or o.lower() in _NOT_OPTIONS or len(o.split()) > MAX_OPTION_WORDS for o in options):
-        return []
-    if len({o.lower() for o in options}) < len(options):
+    if not _usable(options, _NOT_OPTIONS):
         return []
     if any(_NEW_QUESTION.match(o) for o in options):
         return []  # "is a PhD worth it or should I get a job?": two questions, not two options
@@ -108,14 +106,21 @@ def _compared(question: str) -> list[tuple[str, str]]:
     second = second[: cut.start()] if cut else second
     rest = re.sub(r"^(?:each|both)\s+", "", rest, flags=re.IGNORECASE)
     options = [o.strip(" \"'“”‘’") for o in (first, second)]
-    if any(not o or o.lower() in _NOT_OPTIONS | _NOT_SIDES or len(o.split()) > MAX_OPTION_WORDS for o in options):
+    if not _usable(options, _NOT_OPTIONS | _NOT_SIDES):
         return []
-    if options[0].lower() == options[1].lower() or _VERB_START.match(options[1]) or re.match(r"(?i)tell\b", options[1]):
+    if _VERB_START.match(options[1]) or re.match(r"(?i)tell\b", options[1]):
         return []  # "compare the two and tell me ...": the second part is an order, not a side
     if options[0].lower().endswith("pros") and options[1].lower().startswith("cons"):
         return []  # "the pros and cons of X" is one thing
     lead = wh.group(0).strip() if wh else ""
     return [(o, " ".join(x for x in (lead, o, rest) if x) + "?") for o in options]
+
+
+def _usable(options: list[str], not_options: set[str]) -> bool:
+    """Options each asked about alone: none empty, a filler word or too long, none twice."""
+    if any(not o or o.lower() in not_options or len(o.split()) > MAX_OPTION_WORDS for o in options):
+        return False
+    return len({o.lower() for o in options}) == len(options)
 
 
 def _split_pair(clause: str) -> tuple[str, str, str]:

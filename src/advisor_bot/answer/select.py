@@ -60,7 +60,9 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     best = max(c.cosine for c in candidates)
     floor = max(settings.min_similarity, best * settings.relative_floor)
     new_source = max(floor, best * settings.source_floor)  # what a sentence opening another source needs
-    asked = content_stems(query.text) if settings.new_source_shares_word else set()
+    question_words = content_stems(query.text)
+    asked = question_words if settings.new_source_shares_word else set()
+    said = _sentence_words(passages)  # each sentence's words, stemmed once for every rule below
     chosen: list[Point] = []
     used: set[tuple[str, int]] = set()
     vectors: list[np.ndarray] = []
@@ -75,10 +77,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
                 len(sources) >= settings.max_sources
                 or c.cosine < new_source
                 or len(chosen) >= settings.open_sources_within
-                or (
-                    settings.new_source_shares_word
-                    and not asked & content_stems(passages[c.passage - 1].units[c.unit].text)
-                )
+                or (settings.new_source_shares_word and not asked & said[c.passage - 1][c.unit])
             )
         ):
             continue
@@ -88,9 +87,9 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
         if point is not None:
             chosen.append(point)
             sources.add(c.passage)
-    _lead_first(chosen, _word_weights(content_stems(query.text), passages), settings.lead_word_weight)
+    _lead_first(chosen, _word_weights(question_words, said), settings.lead_word_weight)
     speakers = _speakers(query, passages)
-    asked_of_both = _asked_of_both(query, passages) if speakers else (lambda text: 0.0)
+    asked_of_both = _asked_of_both(query, said) if speakers else (lambda words: 0.0)
     for side in query.sides:
         if side.vector is None or any(p.side == side.label for p in chosen):
             continue
@@ -99,7 +98,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
             # a side naming its source ("the Berkeley PhD guy") is heard from that source, first
             # on what is asked of both sides ("have more papers"), rare words counting most
             options = [c for c in options if passages[c.passage - 1].document.doc_id in speakers[side.label]]
-            options.sort(key=lambda c: -asked_of_both(passages[c.passage - 1].units[c.unit].text))
+            options.sort(key=lambda c: -asked_of_both(said[c.passage - 1][c.unit]))
         for c in options:
             if c.cosine < settings.min_similarity:
                 continue
@@ -141,11 +140,17 @@ def _lead_first(chosen: list[Point], weights: dict[str, float], word_weight: flo
         chosen.insert(0, chosen.pop(best))
 
 
-def _word_weights(words: set[str], passages: Sequence[Passage]) -> dict[str, float]:
+def _sentence_words(passages: Sequence[Passage]) -> list[list[set[str]]]:
+    """The content stems of each sentence of each essay passage (none for resource entries),
+    indexed like passages[n - 1].units[i]."""
+    return [[] if p.is_resource else [content_stems(u.text) for u in p.units] for p in passages]
+
+
+def _word_weights(words: set[str], said: Sequence[Sequence[set[str]]]) -> dict[str, float]:
     """How telling each word is among the passages' sentences: log((n + 1) / (sentences holding
     it + 1)), so "research", said everywhere, weighs little and "leetcode" much."""
-    said = [content_stems(u.text) for p in passages if not p.is_resource for u in p.units]
-    return {w: math.log((len(said) + 1) / (sum(w in stems for stems in said) + 1)) for w in words}
+    sentences = [stems for passage in said for stems in passage]
+    return {w: math.log((len(sentences) + 1) / (sum(w in stems for stems in sentences) + 1)) for w in words}
 
 
 def _speakers(query: Query, passages: Sequence[Passage]) -> dict[str, set[str]]:
@@ -173,14 +178,14 @@ def _speakers(query: Query, passages: Sequence[Passage]) -> dict[str, set[str]]:
     return out
 
 
-def _asked_of_both(query: Query, passages: Sequence[Passage]) -> Callable[[str], float]:
+def _asked_of_both(query: Query, said: Sequence[Sequence[set[str]]]) -> Callable[[set[str]], float]:
     """How much of what a comparison asks of every side ("did A or B *have more papers*") a
-    sentence says: the weight (`_word_weights`) of the question's words, apart from the sides and
-    the words that only frame a comparison, that it shares."""
+    sentence's words say: the weight (`_word_weights`) of the question's words, apart from the
+    sides and the words that only frame a comparison, that they share."""
     framing = {"compar", "contrast", "differ", "each", "both", "versus", "vs", "say", "said", "mention", "think"}
     asked = content_stems(query.text) - set().union(*(content_stems(s.label) for s in query.sides)) - framing
-    weight = _word_weights(asked, passages)
-    return lambda text: sum(weight[w] for w in asked & content_stems(text))
+    weight = _word_weights(asked, said)
+    return lambda words: sum(weight[w] for w in asked & words)
 
 
 def select_resources(
@@ -192,8 +197,8 @@ def select_resources(
     if not settings.max_resources:
         return []
     floor = max(settings.min_similarity, (points[0].score if points else 0.0) * settings.relative_floor)
-    asked = content_stems(question) if settings.new_source_shares_word else None
-    asked = asked or None  # a question of stop words only cannot be matched: no filter
+    # a question of stop words only cannot be matched: no filter
+    asked = (content_stems(question) or None) if settings.new_source_shares_word else None
     out = [
         n
         for n, p in enumerate(passages, start=1)
