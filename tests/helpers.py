@@ -133,6 +133,9 @@ class CountingEmbedder:
         self.queries.append(text)
         return self.inner.encode_query(text)
 
+    def token_counts(self, texts: Any) -> np.ndarray:
+        return self.inner.token_counts(texts)
+
 
 def write_settings_toml(root: Path, settings: dict[str, Any]) -> Path:
     """advisor-bot.toml in root holding dotted settings ("section.key": value) as TOML tables."""

@@ -39,6 +39,16 @@ def test_onnx_vectors_match_sentence_transformers(embedder: Embedder) -> None:
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow  # loads sentence-transformers (imports torch)
+def test_both_encoders_count_the_tokens_the_model_reads(embedder: Embedder) -> None:
+    """Token counts weigh sentence vectors into chunk vectors, so an index built by either
+    encoder pools the same way: special tokens aside, cut at the model's 256."""
+    counts = embedder.token_counts(TEXTS)
+    np.testing.assert_array_equal(counts, SentenceEmbedder().token_counts(TEXTS))
+    assert counts[1] == 6  # can, i, skip, cal, ##c, ?
+    assert counts[4] == 254 and counts[5] == 0
+
+
 def test_batching_by_tokens_changes_no_vector(embedder: Embedder) -> None:
     onnx = _onnx(embedder)
     settings = onnx.settings

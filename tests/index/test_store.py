@@ -321,22 +321,42 @@ def test_chunk_vectors_from_units_are_their_mean_and_never_mixed_with_encoded_on
     built: IndexStore, docs: list[Document], embedder: Embedder
 ) -> None:
     """index.chunk_vectors = "units" averages a chunk's sentence vectors and its head's (title and
-    heading path) instead of encoding it; switching either way re-makes every chunk vector
-    rather than mixing the two kinds."""
+    heading path), each weighed by its token count, instead of encoding it; switching either
+    way re-makes every chunk vector rather than mixing the two kinds."""
     averaging = IndexStore(built.path, IndexSettings(chunk_vectors="units"), CHUNKING)
-    assert averaging.status(docs, model_name=embedder.name).settings_changed == ["chunk_vectors"]
+    assert averaging.status(docs, model_name=embedder.name).settings_changed == ["chunk_vectors", "unit_pooling"]
     report = averaging.build(docs, embedder)
     assert report.embedded == report.chunks and report.reused == 0
     loaded = averaging.open()
     assert loaded.manifest["settings"]["chunk_vectors"] == "units"
     vectors = vector_ops.all_vectors(loaded.vector_index)
     for row, chunk in enumerate(loaded.chunks):
-        head = embedder.encode([embedding_head(chunk, loaded.documents[chunk.doc_id].title)])
-        mean = np.vstack([loaded.unit_vectors_of(row), head]).mean(axis=0)
+        head_text = embedding_head(chunk, loaded.documents[chunk.doc_id].title)
+        texts = [u.text for u in chunk.units] + [head_text]
+        weights = embedder.token_counts(texts).astype(np.float32)
+        assert weights.min() > 0
+        parts = np.vstack([loaded.unit_vectors_of(row), embedder.encode([head_text])])
+        mean = (parts * weights[:, None]).sum(axis=0)
         np.testing.assert_allclose(vectors[row], mean / np.linalg.norm(mean), atol=1e-5)
     back = built.build(docs, embedder)
     assert back.embedded == back.chunks and back.reused == 0
     assert built.open().manifest["settings"]["chunk_vectors"] == "encode"
+
+
+def test_chunk_vectors_pooled_without_token_weights_are_made_again(
+    built: IndexStore, docs: list[Document], embedder: Embedder
+) -> None:
+    """An index whose "units" chunk vectors were plain means (built before token weights) is
+    stale, and its next build re-makes every chunk vector instead of reusing the old ones."""
+    averaging = IndexStore(built.path, IndexSettings(chunk_vectors="units"), CHUNKING)
+    averaging.build(docs, embedder)
+    version = str(averaging.current_version())
+    manifest = json.loads((averaging.path / version / MANIFEST).read_text())
+    edit_manifest(averaging, version, settings={k: v for k, v in manifest["settings"].items() if k != "unit_pooling"})
+    assert averaging.status(docs, model_name=embedder.name).settings_changed == ["unit_pooling"]
+    report = averaging.build(docs, embedder)
+    assert report.embedded == report.chunks and report.reused == 0
+    assert averaging.status(docs, model_name=embedder.name).up_to_date
 
 
 def test_an_index_built_before_chunk_vectors_existed_is_up_to_date(
@@ -359,7 +379,11 @@ def test_a_large_corpus_takes_the_fast_build_unless_told_otherwise(
     small = built.open().manifest["settings"]
     assert small["chunk_vectors"] == "encode" and small["chunking"]["segmenter"] == "pysbd"
     large = IndexStore(built.path, IndexSettings(large_corpus=len(docs)), CHUNKING)
-    assert large.status(docs, model_name=embedder.name).settings_changed == ["chunk_vectors", "chunking"]
+    assert large.status(docs, model_name=embedder.name).settings_changed == [
+        "chunk_vectors",
+        "chunking",
+        "unit_pooling",
+    ]
     large.build(docs, embedder)
     done = large.open().manifest["settings"]
     assert done["chunk_vectors"] == "units" and done["chunking"]["segmenter"] == "blingfire"

@@ -62,6 +62,12 @@ class Embedder(Protocol):
 
     def encode_query(self, text: str) -> np.ndarray: ...
 
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """How many tokens of each text the model reads (special tokens aside, cut where the model
+        cuts): the weights that pool sentence vectors into a chunk vector the way the model pools
+        tokens (index.chunk_vectors = "units")."""
+        ...
+
     def prepare_build(self, index_dir: Path) -> None:
         """Called by a build (under the write lock) before it encodes anything."""
         ...
@@ -178,6 +184,9 @@ class AutoEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._current().encode_query(text)
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        return self._current().token_counts(texts)
 
     def preload(self) -> None:
         """Start loading the question encoder on a background thread (onnxruntime builds its
@@ -317,6 +326,14 @@ class SentenceEmbedder:
     def encode_query(self, text: str) -> np.ndarray:
         """One unit vector, cached: the chat asks the same question again more than you'd think."""
         return self._queries.get_or_encode(text, self._encode_one)
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        model = self._load()
+        limit = max(int(model.max_seq_length) - 2, 1)  # [CLS] and [SEP] take two of the model's places
+        ids = model.tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=limit)["input_ids"]
+        return np.array([len(row) for row in ids], dtype=np.int64)
 
     def _encode_one(self, text: str) -> np.ndarray:
         model = self._load()

@@ -200,14 +200,18 @@ class OnnxEmbedder:
                         f"Could not load the exported encoder {self.onnx_path}: {exc}. "
                         "Run `advisor-bot index --rebuild` to export it again."
                     ) from exc
-            if self._tokenizer is None:
-                from tokenizers import Tokenizer
-
-                tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-                tok.enable_truncation(max_length=self.max_length)
-                tok.no_padding()
-                self._tokenizer = tok
+            self._tokenizer_ready()
             return self._sessions[key]
+
+    def _tokenizer_ready(self) -> Any:
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            tok.enable_truncation(max_length=self.max_length)
+            tok.no_padding()
+            self._tokenizer = tok
+        return self._tokenizer
 
     def query_session(self) -> Any:
         """The session questions run on (built on first use; preload() builds it early)."""
@@ -268,6 +272,12 @@ class OnnxEmbedder:
     def encode_query(self, text: str) -> np.ndarray:
         """One unit vector, cached: the chat asks the same question again more than you'd think."""
         return self._queries.get_or_encode(text, self._encode_one)
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            tokenizer = self._tokenizer_ready()
+        encodings = tokenizer.encode_batch(list(texts)) if texts else []
+        return np.array([len(e.ids) - sum(e.special_tokens_mask) for e in encodings], dtype=np.int64)
 
     def _encode_one(self, text: str) -> np.ndarray:
         self.calls += 1

@@ -52,6 +52,10 @@ from .chunking import chunk_document, embedding_head, embedding_text
 from .locking import WriteLock
 from .onnx_encoder import ENCODERS_DIR
 
+# How "units" chunk vectors pool their sentence vectors; an index pooled another way
+# (unweighted, before 2026-12-07) re-makes its chunk vectors.
+UNIT_POOLING = "tokens"
+
 if TYPE_CHECKING:
     from .embedding import Embedder
 
@@ -357,7 +361,10 @@ class IndexStore:
 
             stage("embedding")
             unit_vectors, unit_table = self._unit_vectors_for(chunks, embedder, previous, progress=progress)
-            same_way = previous is not None and _built_settings(previous.manifest)["chunk_vectors"] == chunk_vectors
+            same_way = previous is not None and all(
+                _built_settings(previous.manifest).get(key) == settings.get(key)
+                for key in ("chunk_vectors", "unit_pooling")
+            )
             previous_chunks = previous if same_way else None  # vectors made the other way are not reused
             from_units = (unit_vectors, unit_table) if chunk_vectors == "units" else None
             vectors, embedded, reused = self._vectors_for(
@@ -434,7 +441,7 @@ class IndexStore:
             "model": model_name,
             "units": SPLITTER_VERSION,
             "chunk_vectors": chunk_vectors,
-        }
+        } | ({"unit_pooling": UNIT_POOLING} if chunk_vectors == "units" else {})
 
     def _chunk_all(
         self, documents: Sequence[Document], chunking: ChunkingSettings
@@ -473,8 +480,22 @@ class IndexStore:
         if from_units is not None and todo:
             head_of = {i: embedding_head(chunks[i], docs[chunks[i].doc_id].title) for i in todo}
             heads = sorted(set(head_of.values()) - {""})  # each distinct head encoded once
-            head_vectors = dict(zip(heads, embedder.encode(heads), strict=True)) if heads else {}
-            averaged = _unit_means(todo, *from_units, heads={i: head_vectors.get(h) for i, h in head_of.items()})
+            head_parts = (
+                dict(zip(heads, zip(embedder.encode(heads), embedder.token_counts(heads), strict=True), strict=True))
+                if heads
+                else {}
+            )
+            unit_vectors, unit_table = from_units
+            owners = unit_table[:, 0] if len(unit_table) else np.zeros(0, dtype=np.int32)
+            spans = {
+                i: (int(np.searchsorted(owners, i, "left")), int(np.searchsorted(owners, i, "right"))) for i in todo
+            }
+            unit_tokens = np.zeros(len(unit_table), dtype=np.int64)
+            mine = [i for i in todo if spans[i][1] > spans[i][0]]
+            if mine:  # the texts the unit vectors were encoded from, in table order
+                counts = embedder.token_counts([u.text for i in mine for u in chunks[i].units])
+                unit_tokens[[u for i in mine for u in range(*spans[i])]] = counts
+            averaged = _pooled(spans, unit_vectors, unit_tokens, {i: head_parts.get(h) for i, h in head_of.items()})
             todo_encode = [i for i in todo if i not in averaged]
         else:
             todo_encode = todo
@@ -769,26 +790,30 @@ def _built_settings(manifest: dict[str, Any]) -> dict[str, Any]:
     return {"chunk_vectors": "encode"} | manifest.get("settings", {})
 
 
-def _unit_means(
-    rows: list[int],
+def _pooled(
+    spans: dict[int, tuple[int, int]],
     unit_vectors: np.ndarray,
-    unit_table: np.ndarray,
-    heads: dict[int, np.ndarray | None],
+    unit_tokens: np.ndarray,
+    heads: dict[int, tuple[np.ndarray, int] | None],
 ) -> dict[int, np.ndarray]:
-    """The normalised mean of each chunk's sentence-unit vectors and of its head's vector (the
-    title and heading path that embedding_text puts first); chunks without units are left out."""
+    """Each chunk's sentence-unit vectors and its head's (the title and heading path that
+    embedding_text puts first), averaged with each weighed by its token count: the model
+    mean-pools tokens, so this comes closest to encoding the chunk. SciFact hybrid nDCG@10
+    0.7359 against 0.7264 unweighted and 0.7320 encoded (docs/PERFORMANCE.md). Chunks without
+    units are left out (they are encoded)."""
     means: dict[int, np.ndarray] = {}
-    if not len(unit_table):
-        return means
-    owners = unit_table[:, 0]
-    starts = np.searchsorted(owners, rows, side="left")
-    ends = np.searchsorted(owners, rows, side="right")
-    for row, a, b in zip(rows, starts, ends, strict=True):
-        if b > a:
-            head = heads.get(row)
-            parts = unit_vectors[a:b] if head is None else np.vstack([unit_vectors[a:b], head[None, :]])
-            mean = parts.mean(axis=0)
-            norm = float(np.linalg.norm(mean))
-            if norm > 0:
-                means[row] = (mean / norm).astype(np.float32)
+    for row, (a, b) in spans.items():
+        if b <= a:
+            continue
+        parts, weights = unit_vectors[a:b], unit_tokens[a:b].astype(np.float32)
+        head = heads.get(row)
+        if head is not None:
+            parts = np.vstack([parts, head[0][None, :]])
+            weights = np.append(weights, np.float32(head[1]))
+        if not weights.sum():
+            weights = np.ones(len(parts), dtype=np.float32)
+        mean = (parts * weights[:, None]).sum(axis=0)
+        norm = float(np.linalg.norm(mean))
+        if norm > 0:
+            means[row] = (mean / norm).astype(np.float32)
     return means
