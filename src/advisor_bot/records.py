@@ -92,6 +92,9 @@ class Chunk:
     units: tuple[Unit, ...] = ()
 
 
+SIDE_SCORE = "side"  # Passage.scores key: which comparison option's search brought it
+
+
 @dataclass
 class Passage:
     """A retrieved chunk with its document, how it scored, and its units' stored vectors."""
@@ -106,6 +109,12 @@ class Passage:
     @property
     def text(self) -> str:
         return self.chunk.text
+
+    @property
+    def from_option(self) -> int:
+        """The comparison option (from 1) whose own search brought this passage; 0 when the
+        question's search did."""
+        return int(self.scores.get(SIDE_SCORE, 0))
 
     @property
     def units(self) -> tuple[Unit, ...]:

@@ -79,6 +79,8 @@ def test_compare_a_and_b_has_two_sides_each_asked_alone() -> None:
         "I compare myself with my peers and feel bad",  # "compare" told, not asked
         "compare the pros and cons of doing a PhD",  # one thing
         "is a PhD worth it or should I get a job?",  # two questions
+        "is a PhD worth it or is it a waste of time?",
+        "do they give housing or a relocation bonus or is that only for full time?",  # "is that ...": a question
         "do I need a PhD or can I get a research job with an MS?",
         "compare the advice and the advice",
         "do I need a PhD or something?",

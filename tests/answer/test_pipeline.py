@@ -11,7 +11,7 @@ import pytest
 from conftest import TINY
 from helpers import CountingEmbedder, write_tiny_corpus
 
-from advisor_bot import Advisor, AnswerStream, Outcome, Settings, UnknownGeneratorError
+from advisor_bot import Advisor, AnswerStream, Outcome, Query, Settings, UnknownGeneratorError
 from advisor_bot.answer.pipeline import AnswerPipeline
 from advisor_bot.answer.retrieval import Searcher
 from advisor_bot.generators import GeneratorRegistry
@@ -58,6 +58,27 @@ def test_each_option_of_a_comparison_adds_its_own_encoding(bot: Advisor) -> None
     answer = advisor.ask("should I practice LeetCode or choose a PhD supervisor?")
     assert spy.queries == [answer.query.standalone, "should I practice LeetCode?", "should I choose a PhD supervisor?"]
     assert len(answer.query.sides) == 2
+
+
+def test_the_first_k_passages_of_a_comparison_speak_to_every_option(bot: Advisor) -> None:
+    """Each option's best passage that the question's own search missed takes one of the last of
+    the first k places (the ones it displaces follow it), is marked with its option, and the
+    options' further passages come after; nothing retrieved is lost."""
+    question = "should I practice LeetCode or choose a PhD supervisor?"
+    query = bot.pipeline.make_query(Query(question=question), "extractive", {})
+    retriever = bot.pipeline.searcher.retriever()
+    own = retriever.search(query.text, 5, qvec=query.vector, mmr=bot.settings.retrieval.mmr)
+    passages = bot.pipeline.retrieve(retriever, query, 5, {})
+    assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+    assert {p.chunk.chunk_id for p in own} <= {p.chunk.chunk_id for p in passages}
+    assert len({p.chunk.chunk_id for p in passages}) == len(passages)
+    for n, side in enumerate(query.sides, start=1):
+        found = {p.chunk.chunk_id for p in retriever.search(side.label, 2, qvec=side.vector, mmr=False)}
+        assert {p.chunk.chunk_id for p in passages[:5]} & found, side.label  # every option is heard in the first 5
+        assert all(p.chunk.chunk_id in found for p in passages if p.from_option == n)
+    brought = [p for p in passages if p.from_option]
+    assert brought and all(p.chunk.chunk_id not in {o.chunk.chunk_id for o in own} for p in brought)
+    assert all(p.from_option == 0 for p in passages if p.chunk.chunk_id in {o.chunk.chunk_id for o in own})
 
 
 def test_answer_to_dict_carries_outcome_coverage_query_and_highlighted_citations(bot: Advisor) -> None:

@@ -4,6 +4,7 @@ in the essays' own words, introduced by who is speaking, each citing its passage
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from conftest import TINY
@@ -14,6 +15,7 @@ from advisor_bot.generators import GeneratorRegistry, NoOptions
 from advisor_bot.generators.extractive import ExtractiveGenerator
 from advisor_bot.generators.wording import NO_TOPICS_HINT, REFUSAL, plain_section, plain_title, refusal_text, speaker
 from advisor_bot.index.embedding import Embedder
+from advisor_bot.records import SIDE_SCORE
 
 MARKER_AT_END = re.compile(r"\[\d+\]$")
 
@@ -82,6 +84,17 @@ def test_nothing_relevant_is_a_refusal_naming_the_nearest_topics(bot: Advisor) -
     assert answer.refused and answer.text.startswith(REFUSAL)
     assert "nearest topics" in answer.text and "[" not in answer.text
     assert refusal_text([]) == f"{REFUSAL} {NO_TOPICS_HINT}"
+
+
+def test_a_refusal_names_the_questions_own_topics_before_an_options(bot: Advisor) -> None:
+    """The nearest topics come from the question's own passages first ("alphago vs lee sedol"
+    must not name the LeetCode section its option "lee sedol" brought into the first five)."""
+    answer = bot.ask("how do I bake sourdough bread?")
+    own = answer.passages
+    from_option = [replace(p, scores={**p.scores, SIDE_SCORE: 1.0}) for p in own[:2]]
+    mixed = from_option + list(own[2:])
+    assert len({p.title for p in own}) >= 2
+    assert refusal_text(mixed) == refusal_text(list(own[2:]) + from_option)
 
 
 def test_stored_sentence_vectors_spare_the_embedding(bot: Advisor) -> None:

@@ -52,7 +52,10 @@ _TAIL_VERB = re.compile(
     r"thought|talk|talked|mention|mentioned|recommend|recommended|suggest|suggested)\b)",
     re.IGNORECASE,
 )
-_NEW_QUESTION = re.compile(r"(?:should|can|could|will|would|do|does|did|is|are|am)\s+(?:i|you|we)\b", re.IGNORECASE)
+_NEW_QUESTION = re.compile(
+    r"(?:should|can|could|will|would|do|does|did|is|are|am)\s+(?:i|you|we|it|that|this|they|he|she|there)\b",
+    re.IGNORECASE,
+)
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
 
 

@@ -21,7 +21,7 @@ from ..errors import GeneratorError
 from ..generators import GeneratorRegistry
 from ..generators.prompts import source_header
 from ..generators.wording import partial_lead, refusal_text
-from ..records import Answer, Citation, Coverage, Evidence, Message, Outcome, Passage, Query, Side, Unit
+from ..records import SIDE_SCORE, Answer, Citation, Coverage, Evidence, Message, Outcome, Passage, Query, Side, Unit
 from ..settings import AnswerSettings, RetrievalSettings
 from .citations import CitationFilter
 from .condense import condense, needs_context
@@ -95,14 +95,24 @@ class AnswerPipeline:
         return text if len(text.split()) >= 2 else None
 
     def retrieve(self, retriever: Retriever, query: Query, k: int | None, timings: dict[str, float]) -> list[Passage]:
+        """The question's passages; for a comparison, each option's best passage not among them
+        takes one of the last places of the first k (the ones it displaces follow), so the first
+        k speak to every side, and its next passages come after."""
         passages = retriever.search(query.text, k, qvec=query.vector, mmr=self.retrieval.mmr, timings=timings)
         seen = {p.chunk.chunk_id for p in passages}
-        for side in query.sides:
+        best: list[Passage] = []
+        more: list[Passage] = []
+        for n, side in enumerate(query.sides, start=1):
+            fresh: list[Passage] = []
             for p in retriever.search(side.label, SIDE_PASSAGES, qvec=side.vector, mmr=False):
                 if p.chunk.chunk_id not in seen:
                     seen.add(p.chunk.chunk_id)
-                    passages.append(replace(p, rank=len(passages) + 1))
-        return passages
+                    fresh.append(replace(p, scores={**p.scores, SIDE_SCORE: float(n)}))
+            best += fresh[:1]
+            more += fresh[1:]
+        keep = max(len(passages) - len(best), 1)
+        merged = passages[:keep] + best + passages[keep:] + more
+        return [replace(p, rank=rank) for rank, p in enumerate(merged, start=1)]
 
     def evidence(self, retriever: Retriever, query: Query, passages: list[Passage]) -> Evidence:
         coverage, relevance, uncovered = grade(query, passages, retriever.index.bm25, self.embedder, self.settings)

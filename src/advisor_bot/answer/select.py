@@ -193,7 +193,7 @@ def select_resources(
 ) -> list[int]:
     """Numbers of the curated-resource passages close enough to the question to list (and, like
     another source, sharing a word with it: "Highlights of Calculus" is no answer to "what is
-    OpenMDW?")."""
+    OpenMDW?"), those the question's own search found first."""
     if not settings.max_resources:
         return []
     floor = max(settings.min_similarity, (points[0].score if points else 0.0) * settings.relative_floor)
@@ -201,7 +201,7 @@ def select_resources(
     asked = (content_stems(question) or None) if settings.new_source_shares_word else None
     out = [
         n
-        for n, p in enumerate(passages, start=1)
+        for n, p in sorted(enumerate(passages, start=1), key=lambda item: item[1].from_option > 0)
         if p.is_resource
         and p.scores.get("unit", p.scores.get("dense", 0.0)) >= floor
         and (asked is None or asked & content_stems(f"{p.document.title} {p.document.summary or ''} {p.text}"))

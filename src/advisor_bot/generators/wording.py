@@ -75,9 +75,10 @@ def topic_label(passage: Passage) -> str:
 
 
 def refusal_text(passages: Sequence[Passage] = ()) -> str:
-    """The refusal, with the nearest topics the essays do cover, so the user can rephrase."""
+    """The refusal, with the nearest topics the essays do cover, so the user can rephrase: the
+    question's own passages first, then those a comparison's options brought."""
     topics: list[str] = []
-    for p in passages:
+    for p in sorted(passages, key=lambda p: p.from_option > 0):
         label = topic_label(p)
         if label not in topics:
             topics.append(label)
