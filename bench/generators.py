@@ -12,10 +12,13 @@ Per mode it prints, as medians or counts over the questions:
 - prompt tokens, and time to first token (from asking the model to its first text; the
   system prompt is the same every time and stays in llama.cpp's prefix cache);
 - cited: answers written by the model itself (no fallback) that cite at least one passage;
-- supported: of all the sentences the model wrote, the share that a sentence of the passage
-  they cite supports (answer/grounding.py: cosine >= answer.min_support_cosine or content-word
-  overlap >= answer.min_support_overlap); only those are shown, so the shown sentences are
-  supported by construction and this share says how much of the model's text survives;
+- supported: of all the sentences the model wrote (over all the questions), the share that a
+  sentence of the passage they cite supports (answer/grounding.py: cosine >=
+  answer.min_support_cosine or content-word overlap >= answer.min_support_overlap); only those
+  are shown, so the shown sentences are supported by construction and this share says how much
+  of the model's text survives;
+- per answer: the same share averaged over the answers, each answer weighing the same (an
+  answer of one unsupported sentence counts as much as one of six supported ones);
 - fell back: answers replaced by the extractive one (model failure, no citation, or fewer
   than answer.min_supported_share of its sentences supported).
 """
@@ -52,7 +55,7 @@ def main() -> None:
     questions = [q for q in load_questions(args.file) if not q.history and q.answerable][: args.questions]
     console = Console(width=200, highlight=False)
     table = Table(box=box.MARKDOWN)
-    for head in ("context", "prompt tok", "first token s", "total s", "cited", "supported", "fell back"):
+    for head in ("context", "prompt tok", "first token s", "total s", "cited", "supported", "per answer", "fell back"):
         table.add_column(head, justify="left" if head == "context" else "right")
     embedder = None
     for mode, budget in (("statements", None), ("passages", PASSAGE_BUDGET)):
@@ -79,19 +82,22 @@ def main() -> None:
                     "total": answer.timings.get("total", float("nan")),
                     "cited": answer.generator == "local" and bool(answer.citations),
                     "supported": answer.supported_sentences / written if written else 0.0,
+                    "sentences": (answer.supported_sentences, written),
                     "fell_back": answer.outcome is Outcome.FELL_BACK,
                 }
             )
             if args.show:
                 console.print(f"[bold]{q.question}[/bold] ({mode}, {answer.generator})\n{answer.text}\n")
-        written_all = sum(r["supported"] for r in rows)
+        supported_all = sum(r["sentences"][0] for r in rows)
+        written_all = sum(r["sentences"][1] for r in rows)
         table.add_row(
             mode,
             f"{statistics.median(r['tokens'] for r in rows):.0f}",
             f"{statistics.median(r['first'] for r in rows):.2f}",
             f"{statistics.median(r['total'] for r in rows):.2f}",
             f"{sum(r['cited'] for r in rows)}/{len(rows)}",
-            f"{written_all / len(rows):.2f}",
+            f"{supported_all / written_all:.2f} ({supported_all}/{written_all})" if written_all else "-",
+            f"{statistics.mean(r['supported'] for r in rows):.2f}",
             f"{sum(r['fell_back'] for r in rows)}/{len(rows)}",
         )
     console.print(f"model {gen.path.name}, threads {gen.options.threads or 'all'}, {len(questions)} dev questions")
