@@ -18,7 +18,8 @@ Per mode it prints, as medians or counts over the questions:
   are shown, so the shown sentences are supported by construction and this share says how much
   of the model's text survives;
 - per answer: the same share averaged over the answers, each answer weighing the same (an
-  answer of one unsupported sentence counts as much as one of six supported ones);
+  answer of one unsupported sentence counts as much as one of six supported ones; an answer
+  in which the model wrote no sentence counts as 0);
 - fell back: answers replaced by the extractive one (model failure, no citation, or fewer
   than answer.min_supported_share of its sentences supported).
 """

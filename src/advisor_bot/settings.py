@@ -138,8 +138,8 @@ class IndexSettings(Section):
         description=(
             "How a chunk gets its vector: 'encode' runs the model on the chunk's text; 'units' averages its "
             "sentence units' vectors and its head's (title and headings), each weighed by its token count: "
-            "SciFact builds in 0.39x the time at nDCG@10 0.7359 (0.7320 encoded), but dev Recall@5 is 0.832 "
-            "(0.870 encoded) (docs/PERFORMANCE.md). 'auto': units from large_corpus documents on, encode below."
+            "SciFact builds in 0.39x the time of v1's build at nDCG@10 0.7359 (0.7320 encoded), but dev "
+            "Recall@5 is 0.849 (0.881 encoded) (docs/PERFORMANCE.md). 'auto': units from large_corpus documents on, encode below."
         ),
     )
     # The essays (43 documents) build in seconds either way, and encoded chunk vectors cite better

@@ -36,6 +36,7 @@ def test_a_question_without_a_choice_has_no_options() -> None:
         ("should I learn PyTorch or TensorFlow?", ["PyTorch", "TensorFlow"]),
         ("did the NTU student or the Berkeley PhD have more papers?", ["the NTU student", "the Berkeley PhD"]),
         ("should I work or do a PhD?", ["work", "do a PhD"]),
+        ("should I hire a tutor or do it myself?", ["hire a tutor", "do it myself"]),  # "do it": an option
         ("did he publish or perish?", ["publish", "perish"]),
         ("which did you prefer, academia or industry?", ["academia", "industry"]),
         ("is it better to do a PhD or just get a job?", ["a PhD", "just get a job"]),

@@ -18,6 +18,7 @@ from advisor_bot.generators import GeneratorRegistry
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.live import LiveIndex
 from advisor_bot.index.store import IndexStore
+from advisor_bot.records import Passage
 
 QUESTION = "How do I prepare for coding interviews?"
 
@@ -79,6 +80,34 @@ def test_the_first_k_passages_of_a_comparison_speak_to_every_option(bot: Advisor
     brought = [p for p in passages if p.from_option]
     assert brought and all(p.chunk.chunk_id not in {o.chunk.chunk_id for o in own} for p in brought)
     assert all(p.from_option == 0 for p in passages if p.chunk.chunk_id in {o.chunk.chunk_id for o in own})
+
+
+class ScriptedRetriever:
+    """Test double: fixed passages per query text, to cause overlaps between the options'
+    searches that the tiny corpus does not give."""
+
+    def __init__(self, results: dict[str, list[Passage]]) -> None:
+        self.results = results
+
+    def search(self, query: str, k: int | None = None, **_: object) -> list[Passage]:
+        return self.results[query][: k or 5]
+
+
+def test_every_option_gets_its_best_passage_before_any_option_gets_a_second(bot: Advisor) -> None:
+    query = bot.pipeline.make_query(Query(question="should I practice LeetCode or choose a PhD supervisor?"), "x", {})
+    x, y = (side.label for side in query.sides)
+    pool = bot.pipeline.searcher.retriever().search("research advice interviews papers", 7, mmr=False)
+    assert len({p.chunk.chunk_id for p in pool}) == 7
+    a, b, c, d, x1, y1, y2 = pool
+    scripted = ScriptedRetriever({query.text: [a, b, c, d], x: [x1, y1], y: [y1, y2]})
+    got = bot.pipeline.retrieve(scripted, query, 4, {})  # type: ignore[arg-type]
+    assert [p.chunk.chunk_id for p in got] == [p.chunk.chunk_id for p in (a, b, x1, y1, c, d, y2)]
+    assert [p.from_option for p in got] == [0, 0, 1, 2, 0, 0, 2]  # y1 is the second option's best
+    assert [p.rank for p in got] == list(range(1, 8))
+    # fewer than k passages of the question's own: the options' best follow them, nothing is pushed down
+    scripted = ScriptedRetriever({query.text: [a, b], x: [x1, y1], y: [y1, y2]})
+    got = bot.pipeline.retrieve(scripted, query, 4, {})  # type: ignore[arg-type]
+    assert [p.chunk.chunk_id for p in got] == [p.chunk.chunk_id for p in (a, b, x1, y1, y2)]
 
 
 def test_answer_to_dict_carries_outcome_coverage_query_and_highlighted_citations(bot: Advisor) -> None:

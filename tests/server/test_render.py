@@ -147,6 +147,19 @@ def test_refusal_shows_nearest_passages(tiny_advisor: Advisor) -> None:
     assert "Nearest passages (not cited)" in html and "id='nearest-0-1'" in html
 
 
+def test_a_refusals_nearest_passages_are_the_questions_own_first(tiny_advisor: Advisor) -> None:
+    """A passage that a comparison's option brought into the first k is not shown as nearest
+    before the question's own ones."""
+    answer = tiny_advisor.ask("What is the best sourdough starter recipe?")
+    record = {**answer.to_dict(), "turn": 0}
+    first = record["passages"][0]
+    brought = {**first, "scores": {**first["scores"], "side": 1.0}}
+    shown = sources_html([{**record, "passages": [brought, *record["passages"][1:]]}])
+    check(shown)
+    assert shown == sources_html([{**record, "passages": [*record["passages"][1:], brought]}])
+    assert len(record["passages"]) > 3 and "nearest-0-4" not in shown  # three shown, the option's not among them
+
+
 def test_the_current_answer_is_open_and_earlier_ones_folded(tiny_advisor: Advisor) -> None:
     first = {**tiny_advisor.ask(INTERVIEWS).to_dict(), "turn": 0}
     second = {**tiny_advisor.ask("How should I choose a PhD supervisor?").to_dict(), "turn": 1}

@@ -52,8 +52,10 @@ _TAIL_VERB = re.compile(
     r"thought|talk|talked|mention|mentioned|recommend|recommended|suggest|suggested)\b)",
     re.IGNORECASE,
 )
+# "or should I ...", "or is that ...": a new question; "or do it myself" is an option ("do" + object)
 _NEW_QUESTION = re.compile(
-    r"(?:should|can|could|will|would|do|does|did|is|are|am)\s+(?:i|you|we|it|that|this|they|he|she|there)\b",
+    r"(?:(?:should|can|could|will|would|does|did|is|are|am)\s+(?:i|you|we|it|that|this|they|he|she|there)"
+    r"|do\s+(?:i|you|we|they))\b",
     re.IGNORECASE,
 )
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}

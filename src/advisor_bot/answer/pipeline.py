@@ -95,22 +95,28 @@ class AnswerPipeline:
         return text if len(text.split()) >= 2 else None
 
     def retrieve(self, retriever: Retriever, query: Query, k: int | None, timings: dict[str, float]) -> list[Passage]:
-        """The question's passages; for a comparison, each option's best passage not among them
-        takes one of the last places of the first k (the ones it displaces follow), so the first
-        k speak to every side, and its next passages come after."""
+        """The question's passages; for a comparison, each option's best passage that the
+        question's own search did not find takes one of the last places of the first k (the
+        passages it displaces follow it, the question's best stays first), then the options'
+        further passages. With fewer than k passages of its own, the options' best just follow."""
         passages = retriever.search(query.text, k, qvec=query.vector, mmr=self.retrieval.mmr, timings=timings)
+        found = [retriever.search(side.label, SIDE_PASSAGES, qvec=side.vector, mmr=False) for side in query.sides]
         seen = {p.chunk.chunk_id for p in passages}
         best: list[Passage] = []
         more: list[Passage] = []
-        for n, side in enumerate(query.sides, start=1):
-            fresh: list[Passage] = []
-            for p in retriever.search(side.label, SIDE_PASSAGES, qvec=side.vector, mmr=False):
-                if p.chunk.chunk_id not in seen:
-                    seen.add(p.chunk.chunk_id)
-                    fresh.append(replace(p, scores={**p.scores, SIDE_SCORE: float(n)}))
-            best += fresh[:1]
-            more += fresh[1:]
-        keep = max(len(passages) - len(best), 1)
+        for depth in range(SIDE_PASSAGES):  # every option's best first, then their next ones
+            for n, side_passages in enumerate(found, start=1):
+                fresh = [p for p in side_passages if p.chunk.chunk_id not in seen]
+                if depth == 0 and fresh:
+                    pick, into = fresh[0], best
+                elif depth > 0 and fresh:
+                    pick, into = fresh[0], more
+                else:
+                    continue
+                seen.add(pick.chunk.chunk_id)
+                into.append(replace(pick, scores={**pick.scores, SIDE_SCORE: float(n)}))
+        width = self.retrieval.top_k if k is None else k
+        keep = max(min(len(passages), width - len(best)), 1)
         merged = passages[:keep] + best + passages[keep:] + more
         return [replace(p, rank=rank) for rank, p in enumerate(merged, start=1)]
 

@@ -331,7 +331,7 @@ class SentenceEmbedder:
         import numpy as np
 
         model = self._load()
-        limit = max(int(model.max_seq_length) - 2, 1)  # [CLS] and [SEP] take two of the model's places
+        limit = max(int(model.max_seq_length) - model.tokenizer.num_special_tokens_to_add(), 1)  # [CLS], [SEP]
         ids = model.tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=limit)["input_ids"]
         return np.array([len(row) for row in ids], dtype=np.int64)
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..generators.wording import plain_section, plain_title
+from ..records import SIDE_SCORE
 from ..text.markers import MARKER, NUMBER
 
 if TYPE_CHECKING:
@@ -246,7 +247,8 @@ def _answer_group(record: dict[str, Any], *, current: bool, show_scores: bool) -
             for c in citations
         ]
     else:
-        nearest = record.get("passages", [])[:3]
+        # the question's own passages first, not those a comparison's option brought
+        nearest = sorted(record.get("passages", []), key=lambda p: p.get("scores", {}).get(SIDE_SCORE, 0) > 0)[:3]
         heading = "Nearest passages (not cited)" if nearest else "No sources"
         cards = [
             _card(p, f"nearest-{turn}-{i}", f"#{i}", open_=False, show_scores=show_scores)
