@@ -160,6 +160,15 @@ class RetrievalSettings(Section):
     rrf_k: int = Field(10, ge=0, le=1_000, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, le=10, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(0.7, ge=0, le=10, description="Weight of the BM25 ranking in fusion.")
+    author_weight: float = Field(
+        0.7,
+        ge=0,
+        le=10,
+        description=(
+            "Weight, in hybrid fusion, of the ranking of the passages of an essay whose author the question "
+            "names ('how did Nathan Lambert get into AI?': the essay says 'I', never his name); 0 = off."
+        ),
+    )
     unit_weight: float = Field(
         0.5, ge=0, le=1, description=("Dense score = (1 - w) * chunk cosine + w * best sentence cosine.")
     )
@@ -266,9 +275,9 @@ class AnswerSettings(Section):
     # asking for a number meets statements holding none. relevance >= answered_threshold answers,
     # >= partial_threshold answers with "the essays don't address X directly", else refuses.
     # Chosen by bench/calibrate_refusal.py on bench/calibration/questions.jsonl (docs/RETRIEVAL.md).
-    # 2026-11-23, 456 questions: 2.8% of answerable refused, 53% of near-topic and 94% of off-topic.
-    answered_threshold: float = Field(0.368, ge=-1, le=1, description="Relevance needed for a full answer.")
-    partial_threshold: float = Field(0.206, ge=-1, le=1, description="Relevance needed for a partial answer.")
+    # 2026-12-07, 456 questions: 2.8% of answerable refused, 53% of near-topic and 94% of off-topic.
+    answered_threshold: float = Field(0.379, ge=-1, le=1, description="Relevance needed for a full answer.")
+    partial_threshold: float = Field(0.186, ge=-1, le=1, description="Relevance needed for a partial answer.")
     oov_penalty: float = Field(1.0, ge=0, le=10, description="Weight of question words no essay uses.")
     quantity_penalty: float = Field(0.45, ge=0, le=2, description="Penalty when a number is asked for and none found.")
     centrality_low: float = Field(
@@ -624,6 +633,7 @@ FLAT_ALIASES: dict[str, str] = {
     "rrf_k": "retrieval.rrf_k",
     "dense_weight": "retrieval.dense_weight",
     "bm25_weight": "retrieval.bm25_weight",
+    "author_weight": "retrieval.author_weight",
     "unit_weight": "retrieval.unit_weight",
     "max_resource_passages": "retrieval.max_resource_passages",
     "max_passages_per_document": "retrieval.max_passages_per_document",

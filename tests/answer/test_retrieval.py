@@ -11,7 +11,7 @@ from conftest import TINY
 from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, ModelLoadError, Settings, SettingsError
-from advisor_bot.answer.retrieval import Retriever, mmr_order, rrf_fuse
+from advisor_bot.answer.retrieval import AuthorNames, Retriever, mmr_order, rrf_fuse
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.settings import RetrievalSettings
 
@@ -98,6 +98,52 @@ def test_each_mode_answers_and_a_bad_mode_names_the_choices(bot: Advisor) -> Non
 def test_bm25_finds_an_exact_name(bot: Advisor) -> None:
     top = bot.searcher.retriever().search("Mario", 1, mode="bm25")
     assert top[0].document.doc_id == "interviews" and "Mario" in top[0].text
+
+
+AUTHORED = {
+    "practice-notes.md": "---\ntitle: Notes\nauthor: Sam Practice\n---\n\nI kept a notebook of every failed run.\n",
+    "lovelace.md": (
+        "---\ntitle: A Long Road\nauthor: Sam Lovelace\n---\n\n"
+        "My first two years went into building robots for a competition. "
+        "Only after that did I write a paper, and it took eighteen months.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def authored(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Advisor:
+    """The tiny corpus and two essays whose authors share a first name."""
+    root = tmp_path_factory.mktemp("authored")
+    write_tiny_corpus(root)
+    for name, text in AUTHORED.items():
+        (root / "corpus" / "essays" / name).write_text(text, encoding="utf-8")
+    advisor = Advisor(Settings.load(root, env={}, **TINY), embedder=embedder)
+    advisor.build_index()
+    return advisor
+
+
+def test_an_author_is_named_by_full_name_or_by_a_rare_name_of_their_own(authored: Advisor) -> None:
+    names = AuthorNames(authored.index)
+    assert names.named_in("what did Sam Lovelace do first?") == ["lovelace"]
+    assert names.named_in("how long did lovelace's first paper take?") == ["lovelace"]  # a possessive, lower case
+    assert names.named_in("what does Sam Practice keep?") == ["practice-notes"]  # the full name
+    assert names.named_in("what does sam think?") == []  # two authors are called Sam
+    assert names.named_in("how should I practice coding?") == []  # the essays use the word: not a name
+    assert names.named_in("what does Ada Example say about LeetCode?") == ["interviews"]
+    assert names.named_in("how do I prepare?") == []
+
+
+def test_a_question_naming_an_author_finds_their_essay(authored: Advisor) -> None:
+    """Lovelace's essay never says "Lovelace": without the author's ranking a question about her
+    finds other essays first."""
+    question = "how did lovelace get started?"
+    with_name = [p.document.doc_id for p in retriever(authored).search(question, 3, mmr=False)]
+    without = [p.document.doc_id for p in retriever(authored, author_weight=0).search(question, 3, mmr=False)]
+    assert with_name[0] == "lovelace"
+    assert with_name[0] == "lovelace" and without[0] != "lovelace"
+    for mode in ("dense", "bm25"):  # a ranking of hybrid search only
+        on, off = (retriever(authored, author_weight=w).search(question, 3, mode=mode, mmr=False) for w in (0.7, 0))
+        assert [(p.chunk.chunk_id, p.score) for p in on] == [(p.chunk.chunk_id, p.score) for p in off]
 
 
 def test_k_is_bounded_by_the_index(bot: Advisor) -> None:
