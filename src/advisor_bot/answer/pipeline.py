@@ -107,14 +107,9 @@ class AnswerPipeline:
         for depth in range(SIDE_PASSAGES):  # every option's best first, then their next ones
             for n, side_passages in enumerate(found, start=1):
                 fresh = [p for p in side_passages if p.chunk.chunk_id not in seen]
-                if depth == 0 and fresh:
-                    pick, into = fresh[0], best
-                elif depth > 0 and fresh:
-                    pick, into = fresh[0], more
-                else:
-                    continue
-                seen.add(pick.chunk.chunk_id)
-                into.append(replace(pick, scores={**pick.scores, SIDE_SCORE: float(n)}))
+                if fresh:
+                    seen.add(fresh[0].chunk.chunk_id)
+                    (best if depth == 0 else more).append(replace(fresh[0], scores={**fresh[0].scores, SIDE_SCORE: n}))
         width = self.retrieval.top_k if k is None else k
         keep = max(min(len(passages), width - len(best)), 1)
         merged = passages[:keep] + best + passages[keep:] + more

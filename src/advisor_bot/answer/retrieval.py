@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from ..index.store import LoadedIndex
 
 MODES: tuple[str, ...] = get_args(RetrievalSettings.model_fields["mode"].annotation)
-# passages of an essay whose author the question names that join the fusion: all of a long
-# essay's would crowd out the passage that answers (dev: 3 changes no figure, all 30 refuse one)
+# passages of an essay whose author the question names that join the fusion: with all of a
+# long essay's, they crowd out the one that answers (a dev question was refused)
 NAMED_PASSAGES = 3
 
 
