@@ -172,7 +172,10 @@ def test_mmr_skips_a_near_duplicate() -> None:
 
 
 def test_mmr_in_search_changes_order_not_the_best(bot: Advisor) -> None:
-    r = bot.searcher.retriever()
+    """MMR takes the most relevant passage first. (With resources_last a resource that is the
+    best moves behind the essays after MMR, and the essay MMR took second, being least like it,
+    may then lead: that order is the resource rule's, tested below.)"""
+    r = retriever(bot, resources_last=False)
     plain = r.search("interviews projects coding", 4, mmr=False)
     diverse = r.search("interviews projects coding", 4, mmr=True)
     assert plain[0].chunk.chunk_id == diverse[0].chunk.chunk_id  # the best stays first

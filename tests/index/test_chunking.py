@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from advisor_bot.errors import SettingsError
-from advisor_bot.index.chunking import UNIT_IN_CHUNK, attach_units, chunk_document, embedding_text
+from advisor_bot.index.chunking import UNIT_IN_CHUNK, attach_units, bm25_text, chunk_document, embedding_text
 from advisor_bot.records import Chunk, Document, Unit, UnitKind
 from advisor_bot.settings import ChunkingSettings, Settings
 from advisor_bot.text.sentences import split_units
@@ -112,6 +112,18 @@ def test_embedding_text_carries_title_and_heading_path() -> None:
     assert text.endswith(chunk.text)
     intro = chunk_document(doc(), cfg())[0]
     assert embedding_text(intro, "My Essay") == f"My Essay\n\n{intro.text}"
+
+
+def test_bm25_text_counts_the_sections_own_heading_twice() -> None:
+    """BM25 weighs a section's own heading (the last part of its path) like a title field; a
+    chunk without a heading is indexed as embedded."""
+    chunk = next(c for c in chunk_document(doc(), cfg()) if " > " in c.section)
+    own = chunk.section.rsplit(" > ", 1)[-1]
+    text = bm25_text(chunk, "My Essay")
+    assert text == f"{embedding_text(chunk, 'My Essay')}\n{own}"
+    assert text.count(own) >= 2
+    intro = chunk_document(doc(), cfg())[0]
+    assert not intro.section and bm25_text(intro, "My Essay") == embedding_text(intro, "My Essay")
 
 
 def test_identical_text_gets_identical_ids() -> None:

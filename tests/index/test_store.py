@@ -17,7 +17,7 @@ from helpers import write_tiny_corpus
 from advisor_bot.corpus.loading import load_corpus
 from advisor_bot.errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexMissingError
 from advisor_bot.index import vectors as vector_ops
-from advisor_bot.index.chunking import chunk_document, embedding_head
+from advisor_bot.index.chunking import BM25_TEXT, chunk_document, embedding_head
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.onnx_encoder import ENCODERS_DIR
 from advisor_bot.index.store import CHUNKS, CURRENT, FORMAT_VERSION, MANIFEST, TMP_PREFIX, IndexStore, build_choices
@@ -357,6 +357,22 @@ def test_chunk_vectors_pooled_without_token_weights_are_made_again(
     report = averaging.build(docs, embedder)
     assert report.embedded == report.chunks and report.reused == 0
     assert averaging.status(docs, model_name=embedder.name).up_to_date
+
+
+def test_an_index_with_bm25_built_the_old_way_is_rebuilt_reusing_every_vector(
+    built: IndexStore, docs: list[Document], embedder: Embedder
+) -> None:
+    """BM25 text made without the heading counted twice (before 2026-12-07) makes the index
+    stale; the next build re-makes BM25 only: no chunk or sentence is embedded again."""
+    version = str(built.current_version())
+    manifest = json.loads((built.path / version / MANIFEST).read_text())
+    assert manifest["settings"]["bm25"]["text"] == BM25_TEXT
+    old = dict(manifest["settings"], bm25={k: v for k, v in manifest["settings"]["bm25"].items() if k != "text"})
+    edit_manifest(built, version, settings=old)
+    assert built.status(docs, model_name=embedder.name).settings_changed == ["bm25"]
+    report = built.build(docs, embedder)
+    assert not report.up_to_date and report.embedded == 0 and report.reused == report.chunks
+    assert built.status(docs, model_name=embedder.name).up_to_date
 
 
 def test_an_index_built_before_chunk_vectors_existed_is_up_to_date(

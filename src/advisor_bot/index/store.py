@@ -48,7 +48,7 @@ from ..settings import ChunkingSettings, IndexSettings
 from ..text.sentences import SPLITTER_VERSION
 from . import vectors as vector_ops
 from .bm25 import BM25Index, bm25_files
-from .chunking import chunk_document, embedding_head, embedding_text
+from .chunking import BM25_TEXT, bm25_text, chunk_document, embedding_head, embedding_text
 from .locking import WriteLock
 from .onnx_encoder import ENCODERS_DIR
 
@@ -374,7 +374,7 @@ class IndexStore:
             index = vector_ops.build_vector_index(vectors, self.settings)
             unit_index = vector_ops.build_vector_index(unit_vectors, self.settings)
             bm25 = BM25Index.build(
-                [embedding_text(c, docs[c.doc_id].title) for c in chunks],
+                [bm25_text(c, docs[c.doc_id].title) for c in chunks],
                 k1=self.settings.bm25_k1,
                 b=self.settings.bm25_b,
             )
@@ -437,7 +437,7 @@ class IndexStore:
         the 'auto' choices as `build_choices` resolved them."""
         return {
             "chunking": chunking.model_dump(mode="json"),
-            "bm25": {"k1": self.settings.bm25_k1, "b": self.settings.bm25_b},
+            "bm25": {"k1": self.settings.bm25_k1, "b": self.settings.bm25_b, "text": BM25_TEXT},
             "model": model_name,
             "units": SPLITTER_VERSION,
             "chunk_vectors": chunk_vectors,
