@@ -7,11 +7,16 @@ to within 1e-4 cosine on every kind of text the product encodes.
 
 from __future__ import annotations
 
+import shutil
+from collections import Counter
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from advisor_bot.index.embedding import Embedder, SentenceEmbedder
-from advisor_bot.index.onnx_encoder import OnnxEmbedder, _batches
+from advisor_bot.index.embedding import AutoEmbedder, Embedder, SentenceEmbedder, make_embedder
+from advisor_bot.index.onnx_encoder import LEGACY_ONNX_FILE, ONNX_FILE, OnnxEmbedder, _batches, export
+from advisor_bot.settings import EmbeddingSettings
 
 TEXTS = [
     "how do I prepare for an ML interview?",  # a question
@@ -92,3 +97,64 @@ def test_the_question_encoder_spins_only_when_asked(embedder: Embedder, spinning
     else:
         assert options.get_session_config_entry(key) == "0"
     np.testing.assert_allclose(encoder.encode_query(TEXTS[0]), onnx.encode([TEXTS[0]])[0], atol=1e-5)
+
+
+def test_the_export_is_fused_into_one_attention_node_per_layer(embedder: Embedder) -> None:
+    """The traced graph (about 400 nodes) is fused by onnxruntime's transformer optimizer, so a
+    question's time goes to the matrix products; the vectors still match sentence-transformers
+    (test above)."""
+    import onnx
+
+    path = _onnx(embedder).onnx_path
+    assert path.name == ONNX_FILE
+    ops = Counter(node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node)
+    assert ops["Attention"] == 6  # all-MiniLM-L6-v2 has six layers
+    assert ops["SkipLayerNormalization"] == 12 and ops["EmbedLayerNormalization"] == 1
+    assert sum(ops.values()) < 100
+
+
+def test_an_unfused_export_serves_until_a_build_puts_the_fused_one_in_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
+) -> None:
+    """An index exported before the fusion (model.onnx) answers on onnxruntime, not torch, and
+    its next build places the fused export, switches to it and deletes the unfused copies."""
+    fused = _onnx(embedder).onnx_path
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    auto = make_embedder(EmbeddingSettings(), tmp_path / "index")
+    assert isinstance(auto, AutoEmbedder)
+    in_index, in_cache = auto.legacy_paths
+    assert in_index.name == in_cache.name == LEGACY_ONNX_FILE
+    for path in (in_index, in_cache):
+        path.parent.mkdir(parents=True)
+        shutil.copyfile(fused, path)  # its content is no matter here: which file serves is
+    assert auto.backend == "onnx" and _onnx(auto).onnx_path == in_index
+    before = auto.encode_query(TEXTS[0])
+    auto.cached_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(fused, auto.cached_path)  # exported on this machine for another project
+    auto.prepare_build(tmp_path / "index")
+    assert auto.onnx_path.is_file() and not in_index.exists() and not in_cache.exists()
+    assert _onnx(auto).onnx_path == auto.onnx_path
+    np.testing.assert_allclose(auto.encode_query(TEXTS[1]), embedder.encode_query(TEXTS[1]), atol=1e-5)
+    np.testing.assert_allclose(before, embedder.encode_query(TEXTS[0]), atol=1e-5)
+
+
+@pytest.mark.slow  # exports the model (imports torch)
+def test_an_optimizer_failure_keeps_the_traced_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
+) -> None:
+    """A test double for a fault we cannot cause otherwise: onnxruntime's optimizer raising. The
+    export still succeeds, unfused, with the same vectors."""
+    import onnx
+    import onnxruntime.transformers.optimizer as optimizer
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("optimizer broke")
+
+    monkeypatch.setattr(optimizer, "optimize_model", broken)
+    onnx_encoder = _onnx(embedder)
+    target = tmp_path / "encoders" / "x" / ONNX_FILE
+    export(onnx_encoder.model_dir, target)
+    ops = Counter(node.op_type for node in onnx.load(str(target), load_external_data=False).graph.node)
+    assert ops["Attention"] == 0 and sum(ops.values()) > 100
+    traced = OnnxEmbedder(onnx_encoder.name, onnx_encoder.model_dir, target, onnx_encoder.settings)
+    np.testing.assert_allclose(traced.encode(TEXTS), embedder.encode(TEXTS), atol=1e-5)

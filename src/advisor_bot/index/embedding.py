@@ -9,6 +9,7 @@ first, so every later process answers without torch.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
@@ -143,6 +144,11 @@ class AutoEmbedder:
         self._fingerprint = fingerprint(model_dir)
         self.onnx_path = encoder_path(index_dir, model_dir)
         self.cached_path = cached_encoder_path(self._fingerprint)
+        # exported unfused before 2026-12-07: the same vectors, so they serve until a build exports
+        self.legacy_paths = (
+            encoder_path(index_dir, model_dir, legacy=True),
+            cached_encoder_path(self._fingerprint, legacy=True),
+        )
         self._impl: Any = None
         self._lock = threading.Lock()
 
@@ -155,7 +161,7 @@ class AutoEmbedder:
         return self._fingerprint
 
     def _exported(self) -> Path | None:
-        for path in (self.onnx_path, self.cached_path):
+        for path in (self.onnx_path, self.cached_path, *self.legacy_paths):
             if path.is_file():
                 return path
         return None
@@ -167,7 +173,8 @@ class AutoEmbedder:
     def _current(self) -> Embedder:
         with self._lock:
             exported = self._exported()
-            if self._impl is None or (exported is not None and not isinstance(self._impl, OnnxEmbedder)):
+            # a build that exports (or re-exports, fused) the model switches to it from then on
+            if self._impl is None or (exported is not None and getattr(self._impl, "onnx_path", None) != exported):
                 if exported is not None:
                     self._impl = OnnxEmbedder(self._name, self.model_dir, exported, self.settings)
                 else:
@@ -206,21 +213,29 @@ class AutoEmbedder:
         from .onnx_encoder import export
 
         try:
-            if not self.cached_path.is_file():
+            cached = self.cached_path.is_file()
+            if not cached:
                 try:
                     export(self.model_dir, self.cached_path)
+                    cached = True
                 except OSError:  # no writable cache: export straight into the index
                     export(self.model_dir, self.onnx_path)
-                    return
-            _place(self.cached_path, self.onnx_path)
+            if cached:
+                _place(self.cached_path, self.onnx_path)
         except Exception as exc:  # an exporter failure must not stop a build: torch still encodes
             log.warning("could not export %s to ONNX (%s); encoding with sentence-transformers", self._name, exc)
+            return
+        for legacy in self.legacy_paths:  # the unfused export is not needed any more (90 MB each)
+            with contextlib.suppress(OSError):
+                legacy.unlink(missing_ok=True)
 
 
-def cached_encoder_path(fingerprint: str) -> Path:
+def cached_encoder_path(fingerprint: str, *, legacy: bool = False) -> Path:
     """Where the user's cache keeps an exported model ($XDG_CACHE_HOME, else ~/.cache)."""
+    from .onnx_encoder import LEGACY_ONNX_FILE, ONNX_FILE
+
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "advisor-bot" / "encoders" / fingerprint / "model.onnx"
+    return base / "advisor-bot" / "encoders" / fingerprint / (LEGACY_ONNX_FILE if legacy else ONNX_FILE)
 
 
 def _place(source: Path, target: Path) -> None:
