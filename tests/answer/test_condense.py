@@ -126,6 +126,20 @@ def test_pronoun_follow_up_brings_the_key_words_of_the_answer_not_its_citations_
     assert "[1]" not in query and not words & {"generator", "failed", "timeout", "extractive"}
 
 
+def test_he_or_she_is_the_person_the_earlier_question_named_not_the_answers_words() -> None:
+    """ "did he publish a lot during his phd?" after "how did nathan lambert get into AI?": "he" is
+    Nathan Lambert, whom the earlier question names; the answer's first sentence (an aside about
+    Tyler Cowen, in the real corpus) would only pull the search away from his PhD."""
+    aside = "Other thinkers I follow closely have begun to follow Tyler Cowen's lead on writing for the AIs. [1]"
+    query = condense("did he publish a lot during his phd?", turns("how did nathan lambert get into AI?", aside))
+    words = set(content_words(query))
+    assert query.startswith("did he publish a lot during his phd?")
+    assert {"nathan", "lambert"} <= words
+    assert not words & {"tyler", "cowen", "thinkers"}
+    mixed = condense("how did he get that internship?", turns("how did nathan lambert get into AI?", INTERNSHIPS))
+    assert {"fair", "calandra"} <= set(content_words(mixed))  # "that" still points into the answer
+
+
 def test_a_named_follow_up_takes_the_topic_of_the_previous_question() -> None:
     """ "the deepmind one" names what it asks about: only the earlier question's topic is added
     (the previous rules also pulled in the answer's words; these add them only for he/it/that)."""

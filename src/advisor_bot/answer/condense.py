@@ -4,8 +4,8 @@ A question that stands on its own is searched as asked (chat spellings like "cal
 out). A follow-up ("and what about the maths?", "how did the deepmind one go?", "ok for the
 first one, which algorithms?") keeps its own words first and adds only what it refers to:
 the topic words of the previous question, the item an ordinal names ("the first one"), and,
-when it points back with "he", "that" or "it", the few key words of the previous answer's
-first sentence. Raw history is never searched with.
+when it points back at a thing ("that", "it"), the few key words of the previous answer's
+first sentence; "he" or "she" is the person the previous question named. Raw history is never searched with.
 
 An LLM generator that declares `can_condense` may rewrite follow-ups instead; the pipeline
 falls back to these rules when it fails.
@@ -58,6 +58,10 @@ _REFERRING = frozenset(
     ]
 )
 _POINTING = frozenset(["it", "that", "this", "those", "these", "they", "them", "he", "him", "his", "she", "her"])
+# "he" or "she" points at a person, whom the earlier question named ("did he publish a lot
+# during his phd?" after "how did nathan lambert get into AI?"): the answer's words, there "Other
+# thinkers I follow ... Tyler Cowen's lead", add nothing but noise
+_PERSONAL = frozenset(["he", "him", "his", "she", "her"])
 _ORDINALS = {
     "first": 0,
     "1st": 0,
@@ -119,7 +123,7 @@ def _condense(question: str, turns: Sequence[tuple[str, str]]) -> str:
     words = {w.lower() for w in WORD.findall(question)}
     if named and _POINTING & {w.lower() for w in WORD.findall(question[named.end() :])}:
         words = set()  # "what about leetcode, how much time on that?": "that" is leetcode, named just before
-    if answer and resolved == question and words & _POINTING:
+    if answer and resolved == question and words & (_POINTING - _PERSONAL):
         seen = own | set(topic)
         first = _first_statement(answer)
         parts.append(" ".join([w for w in _ordered_content(first) if w not in seen][:ANSWER_WORDS]))
