@@ -5,7 +5,8 @@ out). A follow-up ("and what about the maths?", "how did the deepmind one go?", 
 first one, which algorithms?") keeps its own words first and adds only what it refers to:
 the topic words of the previous question, the item an ordinal names ("the first one"), and,
 when it points back at a thing ("that", "it"), the few key words of the previous answer's
-first sentence; "he" or "she" is the person the previous question named. Raw history is never searched with.
+first sentence ("he" or "she" is the person the previous question named). Raw history is
+never searched with.
 
 An LLM generator that declares `can_condense` may rewrite follow-ups instead; the pipeline
 falls back to these rules when it fails.
