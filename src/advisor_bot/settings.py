@@ -251,6 +251,17 @@ class AnswerSettings(Section):
     rank_decay: float = Field(
         0.5, gt=0, le=1, description="A passage's score is multiplied by this per rank below the first."
     )
+    # 0.2 opens "how far ahead should I be planning my career?" on "... (a plan for the next
+    # 10yrs)" instead of "pursuing a PhD should be your number 1 goal mid-term"; 0.1 was too
+    # little to pass it. 7 of the 456 calibration questions ask for a span; no figure of the dev
+    # or calibration sets moved (docs/RETRIEVAL.md, "Questions that ask how long")
+    span_lift: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Lift of a sentence giving a span of time when the question asks how long or how far "
+        "ahead (text/amounts.py).",
+    )
     # Grounding of LLM answers (answer/grounding.py): a sentence is supported when a sentence of
     # the passage it cites is close in meaning (cosine) or shares most of its content words.
     # 0.6 let topical but false claims through ("he had a paper at ICML" beside "no accepted papers").

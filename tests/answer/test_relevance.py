@@ -10,7 +10,7 @@ from conftest import TINY
 from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, Coverage, Outcome, Settings
-from advisor_bot.answer.relevance import grade, holds_amount, informative_stems, signals, unknown_words
+from advisor_bot.answer.relevance import grade, informative_stems, signals, unknown_words
 from advisor_bot.generators.wording import REFUSAL
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.records import Query
@@ -133,27 +133,6 @@ def test_a_statement_holding_the_number_closes_the_gap(tmp_path: Path, embedder:
     found = signals(answer.query, answer.passages, bot.index.bm25, embedder, bot.settings.answer)
     assert not found.quantity_gap
     assert answer.coverage is Coverage.ANSWERED and "8,000" in answer.text
-
-
-@pytest.mark.parametrize(
-    ("question", "statement", "holds"),
-    [
-        # a rank is no amount: the real corpus answered "how long is a PhD?" with this as covered
-        ("how long is a PhD?", "So pursuing a PhD should be your number 1 goal mid-term.", False),
-        ("how long is a PhD?", "It was my #1 priority and I joined a top 3 lab.", False),
-        ("how far ahead, how long, should I plan?", "Think about long term goals (a plan for the next 10yrs).", True),
-        ("how long did his first paper take?", "It started in spring of 2018 and was done in winter 2019.", True),
-        ("how long does it take each week?", "Reading 5-20 papers on a single topic gives good exposure.", False),
-        ("how many papers did he co-author?", "I was able to be co-authors on 2 papers on the topic.", True),
-        ("what salary do they make?", "Some labs pay $150k to new graduates.", True),
-        ("how long is the internship?", "It is a 12-week internship, or a 3-month one.", True),
-        ("how long is a PhD there?", "Most take 5y, some ~3mo more.", True),
-        ("what's the hourly rate?", "Interns earn $25/hr.", True),  # money, not a duration
-        ("how old were you when you started?", "I started at 22.", True),
-    ],
-)
-def test_a_statement_holds_the_kind_of_number_asked_for(question: str, statement: str, holds: bool) -> None:
-    assert holds_amount(question, statement) is holds
 
 
 @pytest.mark.slow

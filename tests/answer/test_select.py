@@ -4,6 +4,8 @@ answer.max_sources passages."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import TINY
 from helpers import write_tiny_corpus
@@ -424,3 +426,39 @@ def test_a_lead_in_heads_only_the_it_items_of_its_own_list(text: str) -> None:
         "\n- It is a slow field, so your results can take many months to arrive."
     )
     assert items[0].kind is UnitKind.LEAD and _list_lead_in(items, len(items) - 1) == 0
+
+
+PLANNING = """---
+title: "Planning a Research Career"
+kind: blog
+---
+
+## Planning
+
+Planning your career as a researcher starts with your number 1 goal: a PhD after graduating.
+It is a marathon, so keep long term goals and a plan for the next 10 years.
+"""
+
+
+def test_a_question_asking_how_far_ahead_opens_on_the_sentence_giving_a_span(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "how far ahead should I plan my career?" is answered by "a plan for the next 10 years",
+    though the sentence holding only a rank ("number 1 goal") is closer to the question."""
+    write_tiny_corpus(tmp_path)
+    (tmp_path / "corpus" / "essays" / "planning.md").write_text(PLANNING, encoding="utf-8")
+    advisor = Advisor(Settings.load(tmp_path, env={}, **TINY), embedder=embedder)
+    advisor.build_index()
+    question = "how far ahead should I be planning my career?"
+    unlifted = points_for(advisor, question, span_lift=0.0)
+    assert "number 1 goal" in unlifted[0].text  # the closest sentence: what makes this test meaningful
+    assert "next 10 years" in points_for(advisor, question)[0].text
+    # a question asking for no span is answered as before
+    other = "what should my goal be after graduating?"
+    assert points_for(advisor, other)[0].text == points_for(advisor, other, span_lift=0.0)[0].text
+
+
+@pytest.mark.slow
+def test_how_far_ahead_to_plan_is_answered_with_the_ten_year_plan(real_advisor: Advisor) -> None:
+    answer = real_advisor.ask("how far ahead should I be planning my career?")
+    assert "a plan for the next 10yrs" in answer.text.split("\n")[0]

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..records import Coverage, Passage, Query
 from ..settings import AnswerSettings
+from ..text.amounts import asks_quantity, holds_amount
 from ..text.words import WORD, content_words, stem_word, stems, stopwords
 
 if TYPE_CHECKING:
@@ -118,27 +118,6 @@ CHAT_FILLER = frozenset(
         "question",
     ]
 )
-# Questions whose answer is a number, a date, a price or a score.
-QUANTITY = re.compile(
-    r"\b(?:how (?:many|long|old|often)|how much (?:does|do|did|is|are|was|will|money|time)|"
-    r"when (?:is|was|does|do|did|are|will)|what (?:year|date|time)|"
-    r"(?:salary|salaries|compensation|comp|tuition|gpa|gre|deadlines?|cutoffs?|acceptance rates?|prices?|fees?|"
-    r"hourly|per hour|per week|hrs)\b)",
-    re.IGNORECASE,
-)
-_DIGIT = re.compile(r"\d")
-# A rank or a label, not an amount: "your number 1 goal", "#1 priority", "a top 3 university".
-_NOT_AMOUNT = re.compile(r"(?:\bnumber|\bno\.|#|\btop)\s*\d+(?![\d%])", re.IGNORECASE)  # "top 1%" is a share
-_AMOUNT = r"(?<![\d.,])\d+(?:[.,]\d+)?(?:\s*[-–]\s*\d+(?:[.,]\d+)?)?\s*\+?"
-# a span of time, or a year a span can be counted from ("spring of 2018 ... until winter 2019")
-_DURATION = re.compile(
-    _AMOUNT + r"[-\s]*(?:years?|yrs?|y|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|semesters?|"
-    r"summers?|decades?)\b"
-    r"|\b(?:19|20)\d\d\b",
-    re.IGNORECASE,
-)
-# "how long is a PhD?": the answer is a duration, and "your number 1 goal" is none
-_ASKS_DURATION = re.compile(r"\bhow long\b", re.IGNORECASE)
 TOP_STATEMENTS = 3  # the statements the quantity check looks at
 # An unknown word sharing this many first letters with an indexed word is another form of it
 # ("interning" / "internship"), not a missing topic.
@@ -198,18 +177,6 @@ def unknown_words(question: str, bm25: BM25Index) -> list[tuple[str, float]]:
     ]
 
 
-def holds_amount(question: str, text: str) -> bool:
-    """Whether a statement holds the kind of number a question asks for: a duration for "how
-    long" ("a plan for the next 10yrs"), any figure otherwise, but never a rank ("your number 1
-    goal" says nothing of how long a PhD takes). Counting what was counted ("how many papers"
-    against "reading 5-20 papers") was tried: it refused answerable dev questions whose count
-    sits past the three best statements (bench/calibrate_refusal.py, docs/RETRIEVAL.md)."""
-    text = _NOT_AMOUNT.sub(" ", text)
-    if _ASKS_DURATION.search(question):
-        return bool(_DURATION.search(text))
-    return bool(_DIGIT.search(text))
-
-
 def ranked_statements(query: Query, passages: Sequence[Passage]) -> list[tuple[float, str]]:
     """(cosine with the question, text) of every whole statement of the passages, best first."""
     out: list[tuple[float, str]] = []
@@ -241,7 +208,7 @@ def signals(
             if weight >= 0.5:
                 missing.append(word)
     top = [text for _, text in statements[:TOP_STATEMENTS]]
-    gap = bool(QUANTITY.search(query.question)) and not any(holds_amount(query.question, t) for t in top)
+    gap = asks_quantity(query.question) and not any(holds_amount(query.question, t) for t in top)
     return Signals(
         best=best,
         unknown=tuple(w for w, _ in unknown),

@@ -13,7 +13,8 @@ researches of NTU professors." near "do i need to know CUDA?"); a short sentence
 chosen one ("Keep it under 150 words.") comes along.
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
-courses ... are also great" follows, it does not lead).
+courses ... are also great" follows, it does not lead). A question asking how long or how far
+ahead is answered first by a sentence that gives a span of time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..records import Passage, Point, Query, Unit, UnitKind
 from ..settings import AnswerSettings
+from ..text.amounts import asks_span, holds_span
 from ..text.style import asks_about_someone, opens_an_answer, style_lift, talks_about_itself
 from ..text.words import content_stems
 
@@ -220,6 +222,7 @@ def _candidates(
     """Every whole statement of the essay passages, best first."""
     out: list[Candidate] = []
     about_someone = asks_about_someone(question)
+    span = settings.span_lift if asks_span(question) else 0.0
     essays = 0  # rank among essay passages: a curated-resource entry above them takes no share
     for n, p in enumerate(passages, start=1):
         if p.is_resource or p.unit_vectors is None or not len(p.units):
@@ -232,7 +235,10 @@ def _candidates(
         w = settings.passage_weight
         out.extend(
             Candidate(
-                (1 - w) * float(sims[i]) + w * prior + style_lift(unit.text, about_someone, settings.style_weight),
+                (1 - w) * float(sims[i])
+                + w * prior
+                + style_lift(unit.text, about_someone, settings.style_weight)
+                + (span if span and holds_span(unit.text) else 0.0),
                 float(sims[i]),
                 n,
                 i,
