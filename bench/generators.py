@@ -1,7 +1,7 @@
 """A local LLM answering through the whole pipeline: time to first token, citations and grounding,
 for both context modes.
 
-    python bench/generators.py [--questions 10] [--set KEY=VALUE ...]
+    python bench/generators.py [--questions 10] [--set KEY=VALUE ...] [--context statements]
 
 Runs the first N dev questions without history (answerable ones) through Advisor.ask with the
 local generator (llama.cpp; generators.local.model_path or the packaged SmolLM2-135M), once
@@ -50,6 +50,9 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--show", action="store_true", help="print every answer")
+    parser.add_argument(
+        "--context", choices=("statements", "passages"), action="append", help="only this context mode (repeatable)"
+    )
     args = parser.parse_args()
 
     base = Settings.load(ROOT, **parse_assignments(args.sets))
@@ -59,7 +62,8 @@ def main() -> None:
     for head in ("context", "prompt tok", "first token s", "total s", "cited", "supported", "per answer", "fell back"):
         table.add_column(head, justify="left" if head == "context" else "right")
     embedder = None
-    for mode, budget in (("statements", None), ("passages", PASSAGE_BUDGET)):
+    modes = [(m, b) for m, b in (("statements", None), ("passages", PASSAGE_BUDGET)) if m in (args.context or [m])]
+    for mode, budget in modes:
         overrides = {"generators.local.context": mode}
         if budget:
             overrides["generators.local.context_tokens"] = budget

@@ -42,7 +42,7 @@ def evidence(bot: Advisor) -> Evidence:
 def grounder(bot: Advisor, evidence: Evidence, **answer: object) -> Grounder:
     settings = bot.settings.with_overrides(**{f"answer.{k}": v for k, v in answer.items()}).answer
     headers = [source_header(n, p) for n, p in enumerate(evidence.passages, start=1)]
-    return Grounder(bot.embedder, evidence.passages, settings, headers)
+    return Grounder(bot.embedder, evidence.passages, settings, headers, question=QUESTION)
 
 
 def number_of(evidence: Evidence, sentence: str) -> int:
@@ -67,6 +67,18 @@ def test_a_true_sentence_citing_the_wrong_passage_is_not_supported(bot: Advisor,
     right = number_of(evidence, LEETCODE)
     wrong = next(n for n in range(1, len(evidence.passages) + 1) if n != right)
     assert not grounder(bot, evidence).check(f"{LEETCODE} [{wrong}]").supported
+
+
+def test_a_copy_swapping_a_word_for_the_questions_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
+    """ "Practice coding problems every week." for "Practice LeetCode problems every week.", asked
+    about coding interviews: the model fitted the source to the question; adding the question's
+    words to a whole copy is no swap."""
+    n = number_of(evidence, LEETCODE)
+    swapped = f"Practice coding problems every week. [{n}]"
+    blind = Grounder(bot.embedder, evidence.passages, bot.settings.answer, question="")
+    assert blind.check(swapped).supported  # what makes this test meaningful: overlap alone passes it
+    assert not grounder(bot, evidence).check(swapped).supported
+    assert grounder(bot, evidence).check(f"To prepare for coding interviews, {LEETCODE.lower()} [{n}]").supported
 
 
 def test_a_close_sentence_that_adds_an_invention_is_not_supported(bot: Advisor, evidence: Evidence) -> None:

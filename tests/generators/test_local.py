@@ -149,6 +149,39 @@ def test_smollm2_cites_only_sources_it_was_given_when_its_lines_are_constrained(
 
 @pytest.mark.slow
 @needs_model
+def test_smollm2_copy_bias_lifts_the_source_lines_words_only(bot: Advisor) -> None:
+    """copy_bias lifts every token of the source lines and nothing else (not the question's own
+    words), and the model's words come from its sources at least as much as without it."""
+    from advisor_bot.records import Query
+    from advisor_bot.text.words import content_stems
+
+    texts = {}
+    for bias in (0.0, 5.0):
+        advisor = local(bot, max_tokens=96, copy_bias=bias)
+        gen = advisor.generators.get("local")
+        assert isinstance(gen, LocalGenerator)
+        pipe = advisor.pipeline
+        query = pipe.make_query(Query(question="coding interviews: any tips?"), "local", {})
+        retriever = advisor.searcher.retriever()
+        evidence = pipe.evidence(retriever, query, pipe.retrieve(retriever, query, None, {}))
+        prompt = gen.messages(query, evidence)[-1]["content"]
+        sources = prompt.split("\n\nQuestion:")[0]
+        lifted = gen._source_bias(prompt)
+        assert set(lifted) == set(gen._load().tokenize(sources.encode("utf-8"), add_bos=False))
+        assert set(lifted.values()) == {bias}
+        assert not set(gen._load().tokenize(b" tips?", add_bos=False)) <= set(lifted)  # the question's word
+        texts[bias] = "".join(gen.generate(query, evidence))
+    source_words = content_stems(sources)
+
+    def from_sources(text: str) -> float:
+        words = content_stems(text)
+        return len(words & source_words) / len(words) if words else 1.0
+
+    assert from_sources(texts[5.0]) >= from_sources(texts[0.0])
+
+
+@pytest.mark.slow
+@needs_model
 def test_smollm2_prompt_is_counted_with_its_own_tokenizer(bot: Advisor) -> None:
     from advisor_bot.records import Query
 

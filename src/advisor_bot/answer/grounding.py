@@ -5,8 +5,9 @@ A claim is supported when one whole statement of a cited passage is close to it 
 (cosine of the index's stored sentence vectors with the claim's vector) or shares most of its
 content words, and the claim adds little the passage does not say: at most
 `answer.max_novel_share` of its content words, and no number, may be absent from the passage,
-and it may not turn the sentence around (a negation more or less, "Unfortunately" for
-"Fortunately").
+it may not turn the sentence around (a negation more or less, "Unfortunately" for
+"Fortunately"), and a copy may not swap one of its words for one of the question's ("The
+interviewers had ..." for "The experience was ...").
 Sentence vectors alone let a small model's invention through ("DeepLearning.ai, ... a leading
 AI research company based in Australia" sits close to "I first started learning from the Deep
 Learning Course offered by DeepLearning.ai"). An uncited claim that one passage clearly
@@ -37,6 +38,7 @@ _SCAFFOLD = re.compile(
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+NEAR_COPY = 0.7  # share of a source sentence's content words a claim keeps when it copies it
 # words that turn a statement around; a claim must say them as often (odd or even) as its source
 _NEGATION = re.compile(
     r"\b(?:not|no|never|nothing|none|nobody|neither|nor|without|cannot|"
@@ -90,9 +92,16 @@ class Grounder:
     """Checks the sentences of one answer against the passages it was given."""
 
     def __init__(
-        self, embedder: Embedder, passages: Sequence[Passage], settings: AnswerSettings, headers: Sequence[str] = ()
+        self,
+        embedder: Embedder,
+        passages: Sequence[Passage],
+        settings: AnswerSettings,
+        headers: Sequence[str] = (),
+        *,
+        question: str = "",
     ) -> None:
         self.embedder = embedder
+        self._asked = content_stems(question)
         self.passages = list(passages)
         self.settings = settings
         self.claims: list[Claim] = []
@@ -150,6 +159,7 @@ class Grounder:
             and (cosine >= s.min_support_cosine or overlap >= s.min_support_overlap)
             and not self._adds(body, words, n)
             and not _turns_around(body, self.passages[n - 1].units[i].text)
+            and not self._swaps_in(words, self._stems[n - 1][i])
         )
         if claim.supported and self._repeats(words, n, i):
             claim.supported, claim.scaffolding = False, True  # the same source sentence, reworded
@@ -169,6 +179,17 @@ class Grounder:
         if words and len(novel) / len(words) > self.settings.max_novel_share:
             return True
         return bool(set(_DIGITS.findall(body)) - self._passage_numbers[n - 1])
+
+    def _swaps_in(self, words: set[str], source: set[str]) -> bool:
+        """Whether a claim copies a source sentence but swaps one of its words for a word of the
+        question: "The interviewers had a perfect balance of research (50%) and engineering" from
+        "The experience was a perfect balance ..." for "which side project did the interviewers
+        love?". A small model told to copy does this to fit the question, and overlap and vectors
+        both rate the misquote as support. Adding the question's words ("To prepare for
+        interviews, practice LeetCode") is no swap; only a near copy that also drops a word is."""
+        if not source or len(words & source) < NEAR_COPY * len(source):
+            return False
+        return bool((words - source) & self._asked and source - words)
 
     def _repeats(self, words: set[str], n: int, i: int) -> bool:
         """Whether an earlier shown claim rests on the same source sentence and says mostly the

@@ -176,7 +176,7 @@ class AnswerStream:
                 body = yield from self._extractive(query, evidence, checker, quotes)
             else:
                 headers = [source_header(n, p) for n, p in enumerate(passages, start=1)]
-                grounder = Grounder(pipe.embedder, passages, pipe.settings, headers)
+                grounder = Grounder(pipe.embedder, passages, pipe.settings, headers, question=query.text)
                 body = yield from self._llm(used, query, evidence, checker, grounder)
                 if self.notice is None:
                     self.notice = self._judge(used, checker, grounder)
