@@ -81,6 +81,14 @@ def test_a_copy_swapping_a_word_for_the_questions_is_not_supported(bot: Advisor,
     assert grounder(bot, evidence).check(f"To prepare for coding interviews, {LEETCODE.lower()} [{n}]").supported
 
 
+def test_a_short_claim_needs_no_support_unless_it_gives_a_number(bot: Advisor, evidence: Evidence) -> None:
+    """ "Yes." says nothing to check; "12 weeks." says a number the sources must hold."""
+    n = number_of(evidence, LEETCODE)
+    assert grounder(bot, evidence).check(f"Yes, definitely. [{n}]").supported
+    assert not grounder(bot, evidence).check(f"12 weeks. [{n}]").supported
+    assert not grounder(bot, evidence).check("About 37 hours.").supported  # uncited: no passage holds it
+
+
 def test_a_close_sentence_that_adds_an_invention_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
     """Sentence vectors put the invention near the source sentence; the words it adds give it away."""
     n = number_of(evidence, LEETCODE)

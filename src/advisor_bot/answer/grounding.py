@@ -135,11 +135,13 @@ class Grounder:
             claim.scaffolding = True  # a small model repeating itself: said once is enough
             return claim
         self._said.add(key)
+        targets = [n for n in cited if 1 <= n <= len(self.passages)] or list(range(1, len(self.passages) + 1))
         if len(body.split()) < 3:
-            claim.supported = True  # "Yes." or a list heading: nothing to check
+            # "Yes." or a list heading: nothing to check, but a number ("5 years.") must be the source's
+            numbers = set(_DIGITS.findall(body))
+            claim.supported = not numbers or any(numbers <= self._passage_numbers[n - 1] for n in targets)
             return claim
         vector = self.embedder.encode([body])[0]
-        targets = [n for n in cited if 1 <= n <= len(self.passages)] or list(range(1, len(self.passages) + 1))
         best = (0.0, 0, -1, 0.0, 0.0)  # score, passage number, unit index, cosine, word overlap
         for n in targets:
             p = self.passages[n - 1]
