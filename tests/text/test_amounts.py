@@ -35,6 +35,9 @@ def test_a_statement_holds_the_kind_of_number_asked_for(question: str, statement
         ("how far ahead should I be planning my career?", False, True),
         ("How far in advance do I apply?", False, True),
         ("how far did he get?", False, False),
+        ("how long should my statement of purpose be?", True, False),  # a length, not a span of time
+        ("How long is a PhD going to be?", True, True),
+        ("how long should a cold email to a professor be", True, False),
         ("how many papers do I need?", True, False),
         ("what is the salary of a research scientist?", True, False),
         ("how do I read a paper?", False, False),
@@ -50,7 +53,9 @@ def test_what_a_question_asks_for(question: str, quantity: bool, span: bool) -> 
     [
         ("keep a plan for the next 10yrs", True),
         ("a 12-week internship", True),
-        ("from spring 2018 until winter 2019", True),
+        ("from spring 2018 until winter 2019", False),  # years, not an amount of time
+        ("I joined Google in 2019", False),
+        ("$2000 a month", False),
         ("your number 1 goal", False),
         ("a top 3 university", False),
         ("reading 5-20 papers", False),

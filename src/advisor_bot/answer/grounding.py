@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from ..records import Passage, Unit
 from ..settings import AnswerSettings
 from ..text.markers import MARKER, NUMBER, strip_markers
-from ..text.words import content_stems, words
+from ..text.words import content_stems, content_words, stem_word, words
 
 if TYPE_CHECKING:
     from ..index.embedding import Embedder
@@ -39,6 +40,7 @@ _SCAFFOLD = re.compile(
 )
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 NEAR_COPY = 0.7  # share of a source sentence's content words a claim keeps when it copies it
+_LIST_WORDS = frozenset(["step", "part", "item", "point", "tip"])  # "Step 2." numbers a list
 # words that turn a statement around; a claim must say them as often (odd or even) as its source
 _NEGATION = re.compile(
     r"\b(?:not|no|never|nothing|none|nobody|neither|nor|without|cannot|"
@@ -137,9 +139,11 @@ class Grounder:
         self._said.add(key)
         targets = [n for n in cited if 1 <= n <= len(self.passages)] or list(range(1, len(self.passages) + 1))
         if len(body.split()) < 3:
-            # "Yes." or a list heading: nothing to check, but a number ("5 years.") must be the source's
+            # "Yes.", "2." of a numbered list or a list heading: nothing to check, but an amount
+            # ("12 weeks.") must be the source's
             numbers = set(_DIGITS.findall(body))
-            claim.supported = not numbers or any(numbers <= self._passage_numbers[n - 1] for n in targets)
+            said = {w for w in words if not w.isdigit()} - _LIST_WORDS
+            claim.supported = not (numbers and said) or any(numbers <= self._passage_numbers[n - 1] for n in targets)
             return claim
         vector = self.embedder.encode([body])[0]
         best = (0.0, 0, -1, 0.0, 0.0)  # score, passage number, unit index, cosine, word overlap
@@ -161,7 +165,7 @@ class Grounder:
             and (cosine >= s.min_support_cosine or overlap >= s.min_support_overlap)
             and not self._adds(body, words, n)
             and not _turns_around(body, self.passages[n - 1].units[i].text)
-            and not self._swaps_in(words, self._stems[n - 1][i])
+            and not self._swaps_in(body, words, self.passages[n - 1].units[i].text, self._stems[n - 1][i])
         )
         if claim.supported and self._repeats(words, n, i):
             claim.supported, claim.scaffolding = False, True  # the same source sentence, reworded
@@ -182,16 +186,20 @@ class Grounder:
             return True
         return bool(set(_DIGITS.findall(body)) - self._passage_numbers[n - 1])
 
-    def _swaps_in(self, words: set[str], source: set[str]) -> bool:
-        """Whether a claim copies a source sentence but swaps one of its words for a word of the
-        question: "The interviewers had a perfect balance of research (50%) and engineering" from
-        "The experience was a perfect balance ..." for "which side project did the interviewers
-        love?". A small model told to copy does this to fit the question, and overlap and vectors
-        both rate the misquote as support. Adding the question's words ("To prepare for
-        interviews, practice LeetCode") is no swap; only a near copy that also drops a word is."""
-        if not source or len(words & source) < NEAR_COPY * len(source):
+    def _swaps_in(self, body: str, words: set[str], source_text: str, source: set[str]) -> bool:
+        """Whether a claim copies a source sentence but puts a word of the question where one of
+        the source's words stood: "The interviewers had a perfect balance of research (50%) and
+        engineering" from "The experience was a perfect balance ..." for "which side project did
+        the interviewers love?". A small model told to copy does this to fit the question, and
+        overlap and vectors both rate the misquote as support. The question's words added around
+        a copy ("For coding interviews, practice LeetCode problems weekly") are no swap."""
+        if not self._asked or not source or len(words & source) < NEAR_COPY * len(source):
             return False
-        return bool((words - source) & self._asked and source - words)
+        said, heard = _stem_sequence(body), _stem_sequence(source_text)
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, heard, said, autojunk=False).get_opcodes():
+            if tag == "replace" and set(said[j1:j2]) & self._asked - source and set(heard[i1:i2]) - words:
+                return True
+        return False
 
     def _repeats(self, words: set[str], n: int, i: int) -> bool:
         """Whether an earlier shown claim rests on the same source sentence and says mostly the
@@ -248,3 +256,8 @@ def _negations(text: str, other: str) -> int:
 def _add_marker(sentence: str, n: int) -> str:
     stripped = sentence.rstrip()
     return f"{stripped} [{n}]{sentence[len(stripped) :]}"
+
+
+def _stem_sequence(text: str) -> list[str]:
+    """The content stems of a text in their order (what a swap is read from)."""
+    return [stem_word(w) for w in content_words(text)]

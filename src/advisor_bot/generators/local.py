@@ -220,8 +220,11 @@ class LocalGenerator(BaseGenerator):
                 repeat_penalty=self.options.repeat_penalty,
                 **extra,
             )
-            pieces = until_repeating(chunk["choices"][0].get("delta", {}).get("content") or "" for chunk in stream)
-            yield from (piece for piece in (markers_last(pieces) if extra else pieces) if piece)
+            try:
+                pieces = until_repeating(chunk["choices"][0].get("delta", {}).get("content") or "" for chunk in stream)
+                yield from (piece for piece in (markers_last(pieces) if extra else pieces) if piece)
+            finally:
+                stream.close()  # a loop cut short, or a reader gone: the model stops here, under the lock
 
     def _source_bias(self, prompt: str) -> dict[int, float]:
         """Every token of the source lines, lifted by copy_bias: a soft copy constraint (the

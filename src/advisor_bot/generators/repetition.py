@@ -2,9 +2,9 @@
 
 Greedy decoding without a repeat penalty (what keeps SmolLM2's copies faithful) sometimes runs
 on inside one line until the token limit: "The researcher in the 11.1.1.1.1.1 ...", "I had to
-be sure to balance my work with my internship." four times over. Nothing after the loop's start
-can be shown (the grounding drops repeats and runaway sentences), so the stream ends there and
-the reader waits for the answer's real lines only.
+be sure to balance my work with my internship." four times over. Nothing of the loop can be
+shown (the grounding drops repeats and runaway sentences), so the stream ends once the loop has
+come round four times, and the reader waits for the answer's real lines only.
 """
 
 from __future__ import annotations
