@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from ..records import Passage, Unit
 from ..settings import AnswerSettings
 from ..text.markers import MARKER, NUMBER, strip_markers
-from ..text.words import content_stems, content_words, stem_word, words
+from ..text.words import content_stems, content_words, stems, words
 
 if TYPE_CHECKING:
     from ..index.embedding import Embedder
@@ -195,7 +195,7 @@ class Grounder:
         a copy ("For coding interviews, practice LeetCode problems weekly") are no swap."""
         if not self._asked or not source or len(words & source) < NEAR_COPY * len(source):
             return False
-        said, heard = _stem_sequence(body), _stem_sequence(source_text)
+        said, heard = stems(content_words(body)), stems(content_words(source_text))  # in their order
         for tag, i1, i2, j1, j2 in SequenceMatcher(None, heard, said, autojunk=False).get_opcodes():
             if tag == "replace" and set(said[j1:j2]) & self._asked - source and set(heard[i1:i2]) - words:
                 return True
@@ -256,8 +256,3 @@ def _negations(text: str, other: str) -> int:
 def _add_marker(sentence: str, n: int) -> str:
     stripped = sentence.rstrip()
     return f"{stripped} [{n}]{sentence[len(stripped) :]}"
-
-
-def _stem_sequence(text: str) -> list[str]:
-    """The content stems of a text in their order (what a swap is read from)."""
-    return [stem_word(w) for w in content_words(text)]
