@@ -219,3 +219,25 @@ def test_models_load_with_or_without_repacked_weights_as_asked(repacked: bool) -
         assert low.llama_model_default_params().use_extra_bufts is repacked
     assert low.llama_model_default_params is original
     assert low.llama_model_default_params().use_extra_bufts is True  # llama.cpp's own default
+
+
+@pytest.mark.slow
+@needs_model
+def test_smollm2_leaves_a_loop_when_its_ngrams_may_not_repeat(bot: Advisor) -> None:
+    """The real model, greedy, continues "1.1.1.1" for ever; with the generator's processor
+    (generators/logits.py) it cannot say a token 3-gram of its line twice, and leaves the loop."""
+    from llama_cpp import LogitsProcessorList
+
+    from advisor_bot.generators.logits import SourceCopying
+
+    gen = bot.generators.get("local")
+    assert isinstance(gen, LocalGenerator)
+    llm = gen._load()
+    prompt = "Count: " + ".".join("1" * 14)
+    plain = llm.create_completion(prompt, max_tokens=24, temperature=0)["choices"][0]["text"]
+    assert "1.1.1.1.1.1" in plain
+    copying = SourceCopying({}, ngram=gen.options.no_repeat_ngram, breaks_line=gen._breaks_line)
+    out = llm.create_completion(prompt, max_tokens=24, temperature=0, logits_processor=LogitsProcessorList([copying]))[
+        "choices"
+    ][0]["text"]
+    assert "1.1.1" not in out.split("\n")[0], out
