@@ -1,10 +1,11 @@
 """One question's encoding, by threads and by whether the encoder's threads spin, idle and busy.
 
-    python bench/query_encoding.py [--busy 0,1,2] [--repeats 5] [--rounds 2] [--unfused]
+    python bench/query_encoding.py [--busy 0,1,2] [--repeats 5] [--rounds 2] [--pause 0.05] [--unfused]
 
 Each setting runs in its own fresh process (so one session's spinning threads never steal time
-from another's), encoding every dev question `--repeats` times with a 2 ms pause between
-questions, as a chat or API does; settings alternate, `--rounds` times each. "busy" counts
+from another's), encoding every dev question `--repeats` times with a pause between questions
+(`--pause`, 2 ms by default; bench/compare.py pauses 50 ms, and after 20 ms or more an idle
+core has gone to sleep, which sleeping threads pay for at every wake-up); settings alternate, `--rounds` times each. "busy" counts
 processes spinning on a core beside it (a loaded server, a build, a browser). Prints the median
 of the per-round p50s and p95s. This is what `embedding.query_threads` and
 `embedding.query_spinning` are chosen from.
@@ -27,22 +28,25 @@ from pathlib import Path
 
 from benchlib import DEV_QUESTIONS, machine, median, note, percentile, print_table
 
-CONFIGS = [(1, False), (2, False), (1, True), (2, True)]  # (query_threads, query_spinning)
+CONFIGS: list[tuple[int, bool | str]] = [(1, False), (2, False), (1, True), (2, True), (2, "auto")]
+# (query_threads, query_spinning)
 
 CHILD = """
 import json, sys, time
 from advisor_bot import Settings
 from advisor_bot.index.embedding import make_embedder
-threads, spinning, repeats = int(sys.argv[1]), sys.argv[2] == "1", int(sys.argv[3])
+threads, repeats, pause = int(sys.argv[1]), int(sys.argv[3]), float(sys.argv[5])
+spinning = {"1": True, "0": False}.get(sys.argv[2], sys.argv[2])
 questions = json.loads(sys.stdin.read())
 s = Settings().with_overrides(**{"embedding.query_threads": threads, "embedding.query_spinning": spinning,
                                  "embedding.query_cache_size": 0})
 encoder = make_embedder(s.embedding, s.index_path)
-if len(sys.argv) > 4:  # another export of the same model, run the same way
+if sys.argv[4]:  # another export of the same model, run the same way
     from pathlib import Path
     from advisor_bot.index.onnx_encoder import OnnxEmbedder
     impl = encoder._current()
     encoder = OnnxEmbedder(impl.name, impl.model_dir, Path(sys.argv[4]), s.embedding)
+(encoder._current() if hasattr(encoder, "_current") else encoder).query_session()  # both, with "auto"
 for _ in range(5):
     encoder.encode_query("warm up the encoder")
 times = []
@@ -51,7 +55,7 @@ for _ in range(repeats):
         t = time.perf_counter()
         encoder.encode_query(q)
         times.append(time.perf_counter() - t)
-        time.sleep(0.002)
+        time.sleep(pause)
 print(json.dumps(times))
 """
 
@@ -61,6 +65,9 @@ def main() -> None:
     parser.add_argument("--busy", default="0,1,2")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--pause", type=float, default=0.002, help="seconds between two questions (bench/compare.py pauses 0.05)"
+    )
     parser.add_argument("--unfused", action="store_true", help="also time the model exported without fusion")
     args = parser.parse_args()
     questions = [json.loads(line)["question"] for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines()]
@@ -75,14 +82,22 @@ def main() -> None:
         try:
             time.sleep(0.5 if busy else 0)
             keys = [(name, *c) for c in CONFIGS for name, _ in encoders]
-            p50s: dict[tuple[str, int, bool], list[float]] = {k: [] for k in keys}
-            p95s: dict[tuple[str, int, bool], list[float]] = {k: [] for k in keys}
+            p50s: dict[tuple[str, int, bool | str], list[float]] = {k: [] for k in keys}
+            p95s: dict[tuple[str, int, bool | str], list[float]] = {k: [] for k in keys}
             extra = dict(encoders)
             for _ in range(args.rounds):
                 for name, threads, spinning in keys:
                     done = subprocess.run(
-                        [sys.executable, "-c", CHILD, str(threads), "1" if spinning else "0", str(args.repeats)]
-                        + extra[name],
+                        [
+                            sys.executable,
+                            "-c",
+                            CHILD,
+                            str(threads),
+                            _flag(spinning),
+                            str(args.repeats),
+                            extra[name][0] if extra[name] else "",
+                            str(args.pause),
+                        ],
                         input=json.dumps(questions),
                         capture_output=True,
                         text=True,
@@ -96,7 +111,7 @@ def main() -> None:
                 burner.kill()
                 burner.wait()
         rows += [
-            [busy, threads, "spin" if spinning else "sleep"]
+            [busy, threads, {"1": "spin", "0": "sleep"}.get(_flag(spinning), "auto")]
             + ([name] if scratch is not None else [])
             + [f"{median(p50s[(name, threads, spinning)]):.2f}", f"{median(p95s[(name, threads, spinning)]):.2f}"]
             for name, threads, spinning in keys
@@ -104,11 +119,16 @@ def main() -> None:
     if scratch is not None:
         scratch.cleanup()
     note(
-        f"{len(questions)} dev questions x {args.repeats}, a fresh process per setting, {args.rounds} rounds; "
+        f"{len(questions)} dev questions x {args.repeats}, {1000 * args.pause:g} ms apart, a fresh process per "
+        f"setting, {args.rounds} rounds; "
         f"onnx encoder; {machine()}"
     )
     heads = ["busy cores", "query_threads", "threads between runs"] + (["encoder"] if scratch is not None else [])
     print_table([*heads, "p50 ms", "p95 ms"], rows)
+
+
+def _flag(spinning: bool | str) -> str:
+    return spinning if isinstance(spinning, str) else "1" if spinning else "0"
 
 
 def _export_unfused(folder: Path) -> str:

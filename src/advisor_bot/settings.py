@@ -82,11 +82,12 @@ class EmbeddingSettings(Section):
             "idle and with one core busy (bench/query_encoding.py)."
         ),
     )
-    query_spinning: bool = Field(
-        False,
+    query_spinning: bool | Literal["auto"] = Field(
+        "auto",
         description=(
-            "Let the question encoder's threads spin between runs instead of sleeping: 1.6 ms faster idle, "
-            "2-11 ms slower beside a busy core (bench/query_encoding.py)."
+            "Let the question encoder's threads spin instead of sleeping between the parts of a run: faster on "
+            "an idle machine (5.0 against 8.2 ms after a pause), much slower beside a busy core. 'auto': spin "
+            "when no other process is using the cores, checked per question (bench/query_encoding.py)."
         ),
     )
     query_cache_size: int = Field(1024, ge=0, le=1_000_000, description="Question vectors kept (LRU).")

@@ -8,6 +8,7 @@ to within 1e-4 cosine on every kind of text the product encodes.
 from __future__ import annotations
 
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +16,14 @@ import numpy as np
 import pytest
 
 from advisor_bot.index.embedding import AutoEmbedder, Embedder, SentenceEmbedder, make_embedder
-from advisor_bot.index.onnx_encoder import LEGACY_ONNX_FILE, ONNX_FILE, OnnxEmbedder, _batches, export
+from advisor_bot.index.onnx_encoder import (
+    LEGACY_ONNX_FILE,
+    ONNX_FILE,
+    OnnxEmbedder,
+    _batches,
+    export,
+    usable_cores,
+)
 from advisor_bot.settings import EmbeddingSettings
 
 TEXTS = [
@@ -83,8 +91,9 @@ def test_batches_keep_both_limits_and_every_text_once() -> None:
 
 @pytest.mark.parametrize("spinning", [False, True])
 def test_the_question_encoder_spins_only_when_asked(embedder: Embedder, spinning: bool) -> None:
-    """Sleeping threads by default: spinning ones are faster on an idle machine and slower beside
-    a busy server (bench/query_encoding.py)."""
+    """Told to spin or not, the threads do so always (the default, "auto", decides per question
+    below): spinning ones are faster on an idle machine and slower beside a busy server
+    (bench/query_encoding.py)."""
     onnx = _onnx(embedder)
     encoder = OnnxEmbedder(
         onnx.name, onnx.model_dir, onnx.onnx_path, onnx.settings.model_copy(update={"query_spinning": spinning})
@@ -97,6 +106,32 @@ def test_the_question_encoder_spins_only_when_asked(embedder: Embedder, spinning
     else:
         assert options.get_session_config_entry(key) == "0"
     np.testing.assert_allclose(encoder.encode_query(TEXTS[0]), onnx.encode([TEXTS[0]])[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("others", ["none", "all but one core", "unknown"])
+def test_auto_spinning_spins_only_with_every_thread_on_a_free_core(
+    embedder: Embedder, tmp_path: Path, others: str
+) -> None:
+    """With query_spinning "auto" the two threads spin when no other process's task runs (only
+    this one's in /proc/loadavg), and sleep when other tasks leave one core or the load is
+    unknown. The load file is a test double: a machine's real load cannot be set for a test."""
+    cores = usable_cores()
+    if cores < 2:
+        pytest.skip("needs 2 cores")
+    onnx = _onnx(embedder)
+    settings = onnx.settings.model_copy(update={"query_spinning": "auto", "query_threads": 2})
+    encoder = OnnxEmbedder(onnx.name, onnx.model_dir, onnx.onnx_path, settings)
+    encoder.loadavg = tmp_path / "loadavg"
+    running = {"none": 1, "all but one core": cores, "unknown": None}[others]
+    if running is not None:
+        encoder.loadavg.write_text(f"0.50 0.50 0.50 {running}/300 4242\n", encoding="ascii")
+    encoder.query_session()  # "auto" builds both sessions up front
+    assert set(encoder._sessions) == {(2, False), (2, True)}
+    spins = others == "none"
+    assert encoder._spins_now(2) is spins
+    before = time.monotonic()
+    np.testing.assert_allclose(encoder.encode_query(TEXTS[0]), onnx.encode([TEXTS[0]])[0], atol=1e-5)
+    assert (encoder._spun_at >= before) is spins  # a spinning run is remembered: its worker spins on a while
 
 
 def test_the_export_is_fused_into_one_attention_node_per_layer(embedder: Embedder) -> None:

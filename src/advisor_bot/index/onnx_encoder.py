@@ -30,6 +30,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,7 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
+from .cpu_load import LOADAVG, cores_free
 from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
@@ -49,6 +51,10 @@ ONNX_FILE = "model.fused.onnx"
 LEGACY_ONNX_FILE = "model.onnx"  # exported unfused, before 2026-12-07: the same vectors, slower
 OPSET = 17
 
+
+# onnxruntime's spinning workers keep spinning about 45-50 ms after a run (2026-12-07, AMD EPYC):
+# a question asked sooner finds them running, and they are ours, not another process's load
+SPIN_TAIL = 0.06
 
 SAMPLE = 1 << 20  # bytes hashed at each end of a weights file: cheap at every start, unique enough
 
@@ -192,6 +198,8 @@ class OnnxEmbedder:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
+        self._spun_at = -SPIN_TAIL  # when a question last ran on spinning threads (time.monotonic)
+        self.loadavg = LOADAVG  # where "auto" spinning reads the machine's running tasks
         self.calls = 0
 
     @property
@@ -251,8 +259,29 @@ class OnnxEmbedder:
         return self._tokenizer
 
     def query_session(self) -> Any:
-        """The session questions run on (built on first use; preload() builds it early)."""
-        return self._session(self.query_threads or os.cpu_count() or 1, spinning=self.settings.query_spinning)
+        """The session questions run on (built on first use; preload() builds it early); with
+        query_spinning "auto", the sleeping one, after which the spinning one is built too."""
+        threads = self._query_threads()
+        spinning = self.settings.query_spinning
+        session = self._session(threads, spinning=spinning is True)
+        if spinning == "auto" and threads > 1:
+            self._session(threads, spinning=True)
+        return session
+
+    def _query_threads(self) -> int:
+        return self.query_threads or os.cpu_count() or 1
+
+    def _spins_now(self, threads: int) -> bool:
+        """Whether this question's threads spin: as `embedding.query_spinning` says, or with
+        "auto" when every thread has a core that no other process is using now (cpu_load.py)."""
+        mode = self.settings.query_spinning
+        if mode != "auto":
+            return mode
+        if threads < 2:
+            return False  # no worker threads: nothing spins or sleeps
+        ours = 1 + (threads - 1 if time.monotonic() - self._spun_at < SPIN_TAIL else 0)
+        free = cores_free(usable_cores(), own_running=ours, loadavg=self.loadavg)
+        return free is not None and free >= threads
 
     def _run(self, texts: Sequence[str], threads: int, *, spinning: bool = True) -> np.ndarray:
         session = self._session(threads, spinning=spinning)
@@ -318,7 +347,19 @@ class OnnxEmbedder:
 
     def _encode_one(self, text: str) -> np.ndarray:
         self.calls += 1
-        return self._run([text], self.query_threads or os.cpu_count() or 1, spinning=self.settings.query_spinning)[0]
+        threads = self._query_threads()
+        spinning = self._spins_now(threads)
+        vector = self._run([text], threads, spinning=spinning)[0]
+        if spinning:
+            self._spun_at = time.monotonic()
+        return vector
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _batches(order: Sequence[int], lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[list[int]]:
