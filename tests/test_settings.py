@@ -108,6 +108,23 @@ def test_with_overrides_keeps_origins(tmp_path: Path) -> None:
 # ---------- bad values ----------
 
 
+@pytest.mark.parametrize(
+    ("written", "value"), [("auto", "auto"), ("AUTO", "auto"), ("false", False), ("0", False), ("true", True)]
+)
+def test_query_spinning_is_true_false_or_auto_however_written(tmp_path: Path, written: str, value: object) -> None:
+    env = {"ADVISOR_BOT_EMBEDDING__QUERY_SPINNING": written}
+    assert Settings.load(tmp_path, env=env).embedding.query_spinning == value
+    assert Settings.load(tmp_path, env={}, **{"embedding.query_spinning": written}).embedding.query_spinning == value
+    assert Settings.load(tmp_path, env={}).embedding.query_spinning == "auto"
+
+
+def test_a_bad_query_spinning_is_named_once_with_its_source(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as err:
+        Settings.load(tmp_path, env={}, **{"embedding.query_spinning": "maybe"})
+    assert "embedding.query_spinning = 'maybe' (from keyword)" in str(err.value)
+    assert "true, false or 'auto'" in str(err.value) and "literal" not in str(err.value)
+
+
 def test_bad_values_say_which_setting(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"retrieval\.top_k = 'many' \(from environment\)"):
         Settings.load(tmp_path, env={"ADVISOR_BOT_RETRIEVAL__TOP_K": "many"})

@@ -22,9 +22,9 @@ import tomllib
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from .errors import SettingsError
@@ -52,6 +52,24 @@ class CorpusSettings(Section):
     max_file_bytes: int = Field(
         2_000_000, ge=1_000, le=200_000_000, description="Larger essay files are reported and skipped."
     )
+
+
+def _spin_mode(value: object) -> object:
+    """true / false / "auto", however written ("AUTO", "0", "yes"); anything else is refused
+    here, in one message, rather than once per member of the union."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return value
+    word = str(value).strip().lower()
+    if word == "auto":
+        return "auto"
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("should be true, false or 'auto'")
+
+
+SpinMode = Annotated[bool | Literal["auto"], BeforeValidator(_spin_mode)]
 
 
 class EmbeddingSettings(Section):
@@ -82,7 +100,7 @@ class EmbeddingSettings(Section):
             "idle and with one core busy (bench/query_encoding.py)."
         ),
     )
-    query_spinning: bool | Literal["auto"] = Field(
+    query_spinning: SpinMode = Field(
         "auto",
         description=(
             "Let the question encoder's threads spin instead of sleeping between the parts of a run: faster on "

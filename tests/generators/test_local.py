@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,8 @@ def test_options_are_checked_with_the_settings(bot: Advisor) -> None:
         bot.settings.with_overrides(**{"generators.local.context": "everything"})
     with pytest.raises(SettingsError, match=r"generators\.local\.repeat_penalty"):
         bot.settings.with_overrides(**{"generators.local.repeat_penalty": 0.5})
+    with pytest.raises(SettingsError, match=r"no_repeat_ngram.*use 0 \(off\) or 2 and more"):
+        bot.settings.with_overrides(**{"generators.local.no_repeat_ngram": 1})
     options = GeneratorRegistry(local(bot, context="passages", max_tokens=16).settings).setup("local").options
     assert options.context == "passages" and options.max_tokens == 16
 
@@ -92,6 +95,53 @@ def test_an_unavailable_local_generator_is_refused_and_the_answer_falls_back(bot
     answer = advisor.ask(QUESTION, generator="local")
     assert answer.outcome is Outcome.FELL_BACK and answer.generator == "extractive" and answer.citations
     assert answer.notice and "local generator failed" in answer.notice
+
+
+class RecordingLlama:
+    """A test double for llama_cpp.Llama: records what generate() asks of the model and streams
+    one fixed cited line. Its tokens are the prompt's bytes, so every id is real and known."""
+
+    def __init__(self) -> None:
+        self.asked: dict[str, object] = {}
+
+    def tokenize(self, text: bytes, add_bos: bool = False) -> list[int]:
+        return list(text)
+
+    def detokenize(self, tokens: list[int]) -> bytes:
+        return bytes(tokens)
+
+    def create_chat_completion(self, **kwargs: object) -> Iterator[dict[str, object]]:
+        self.asked = kwargs
+        yield {"choices": [{"delta": {"content": "[1] Practice coding problems.\n"}}]}
+
+
+@needs_llama
+def test_generate_hands_the_model_one_processor_for_bias_and_loops(bot: Advisor, tmp_path: Path) -> None:
+    """The copy bias and the loop rule reach llama.cpp as one logits processor and no
+    `logit_bias`: given both, llama-cpp-python 0.3.x drops the processor without a word."""
+    from llama_cpp import LogitsProcessorList
+
+    from advisor_bot.generators.logits import SourceCopying
+    from advisor_bot.records import Query
+
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")  # never loaded: the double stands in
+    advisor = local(bot, model_path=str(model))
+    gen = advisor.generators.get("local")
+    assert isinstance(gen, LocalGenerator)
+    llm = RecordingLlama()
+    gen._llm = llm
+    pipe = advisor.pipeline
+    query = pipe.make_query(Query(question=QUESTION), "local", {})
+    retriever = advisor.searcher.retriever()
+    evidence = pipe.evidence(retriever, query, pipe.retrieve(retriever, query, None, {}))
+    assert "".join(gen.generate(query, evidence)).strip() == "Practice coding problems. [1]"
+    assert "logit_bias" not in llm.asked and "grammar" in llm.asked
+    processors = llm.asked["logits_processor"]
+    assert isinstance(processors, LogitsProcessorList) and len(processors) == 1
+    copying = processors[0]
+    assert isinstance(copying, SourceCopying) and copying._ngram == gen.options.no_repeat_ngram
+    assert set(copying._ids.tolist()) == set(gen._source_bias(gen.messages(query, evidence)[-1]["content"]))
 
 
 @needs_llama

@@ -1,12 +1,16 @@
-"""index/cpu_load.py: the running tasks of /proc/loadavg, and the cores no other process uses."""
+"""index/cpu_load.py: the running tasks of /proc/loadavg, a cgroup's CPU quota, and the cores
+no other process uses."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from advisor_bot.index.cpu_load import LOADAVG, cores_free, running_tasks
+from advisor_bot.index.cpu_load import LOADAVG, cores_free, cpu_quota, running_tasks, usable_cores
+
+CORES = os.cpu_count() or 1
 
 
 def loadavg(tmp_path: Path, text: str) -> Path:
@@ -15,29 +19,66 @@ def loadavg(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def no_cgroup(tmp_path: Path) -> Path:
+    return tmp_path / "cgroup"  # no quota files: no quota
+
+
 def test_running_tasks_are_the_fourth_fields_numerator(tmp_path: Path) -> None:
     assert running_tasks(loadavg(tmp_path, "0.52 0.58 0.59 3/467 12345\n")) == 3
 
 
-@pytest.mark.parametrize("text", ["", "0.52 0.58 0.59", "0.52 0.58 0.59 x/467 1"])
-def test_an_unreadable_loadavg_is_unknown(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize("text", ["", "0.52 0.58 0.59", "0.52 0.58 0.59 x/467 1", "0.00 0.00 0.00 0/0 0"])
+def test_an_unreadable_or_empty_loadavg_is_unknown(tmp_path: Path, text: str) -> None:
+    """gVisor writes 0/0: the reader itself always runs, so 0 says nothing."""
     assert running_tasks(loadavg(tmp_path, text)) is None
-    assert cores_free(2, loadavg=loadavg(tmp_path, text)) is None
+    assert cores_free(loadavg=loadavg(tmp_path, text), cgroup=no_cgroup(tmp_path)) is None
 
 
 def test_a_missing_loadavg_is_unknown(tmp_path: Path) -> None:
-    assert cores_free(2, loadavg=tmp_path / "absent") is None
+    assert cores_free(loadavg=tmp_path / "absent", cgroup=no_cgroup(tmp_path)) is None
 
 
 def test_cores_free_counts_only_other_processes_tasks(tmp_path: Path) -> None:
-    assert cores_free(2, loadavg=loadavg(tmp_path, "0 0 0 1/100 1")) == 2  # only the reader runs
-    assert cores_free(2, loadavg=loadavg(tmp_path, "0 0 0 2/100 1")) == 1  # one other task
-    assert cores_free(2, own_running=2, loadavg=loadavg(tmp_path, "0 0 0 2/100 1")) == 2  # it is ours
-    assert cores_free(2, loadavg=loadavg(tmp_path, "0 0 0 7/100 1")) == -4  # more tasks than cores
-    assert cores_free(2, own_running=3, loadavg=loadavg(tmp_path, "0 0 0 1/100 1")) == 2  # never above cores
+    cgroup = no_cgroup(tmp_path)
+    mine = usable_cores()
+
+    def free(running: int, own: int = 1) -> int | None:
+        return cores_free(own_running=own, loadavg=loadavg(tmp_path, f"0 0 0 {running}/100 1"), cgroup=cgroup)
+
+    assert free(1) == min(mine, CORES)  # only the reader runs
+    assert free(2) == min(mine, CORES - 1)  # one other task
+    assert free(2, own=2) == min(mine, CORES)  # the second task is ours
+    assert free(CORES + 5) == -4  # more other tasks than cores
+    assert free(1, own=3) == min(mine, CORES)  # never more than there are
+
+
+@pytest.mark.parametrize(
+    ("files", "quota"),
+    [
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu.max": "200000 100000\n"}, 2.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "150000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1.5),
+        ({}, None),
+    ],
+)
+def test_cpu_quota_reads_cgroup_v2_and_v1(tmp_path: Path, files: dict[str, str], quota: float | None) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="ascii")
+    assert cpu_quota(tmp_path) == quota
+
+
+def test_under_a_cpu_quota_the_free_cores_are_unknown(tmp_path: Path) -> None:
+    """docker --cpus=2 on a big host: loadavg counts the host's tasks, and spinning would spend
+    the quota the rest of the process needs."""
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    (cgroup / "cpu.max").write_text("200000 100000\n", encoding="ascii")
+    assert cores_free(loadavg=loadavg(tmp_path, "0 0 0 1/100 1"), cgroup=cgroup) is None
 
 
 @pytest.mark.skipif(not LOADAVG.is_file(), reason="needs Linux's /proc/loadavg")
 def test_this_machines_loadavg_reads() -> None:
     running = running_tasks()
-    assert running is not None and running >= 1  # this test is running
+    assert running is None or running >= 1  # None in sandboxes that write 0/0

@@ -7,6 +7,7 @@ to within 1e-4 cosine on every kind of text the product encodes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections import Counter
@@ -15,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from advisor_bot.index.cpu_load import usable_cores
 from advisor_bot.index.embedding import AutoEmbedder, Embedder, SentenceEmbedder, make_embedder
 from advisor_bot.index.onnx_encoder import (
     LEGACY_ONNX_FILE,
     ONNX_FILE,
+    SPIN_TAIL,
     OnnxEmbedder,
     _batches,
     export,
-    usable_cores,
 )
 from advisor_bot.settings import EmbeddingSettings
 
@@ -108,30 +110,58 @@ def test_the_question_encoder_spins_only_when_asked(embedder: Embedder, spinning
     np.testing.assert_allclose(encoder.encode_query(TEXTS[0]), onnx.encode([TEXTS[0]])[0], atol=1e-5)
 
 
+def _auto(embedder: Embedder, tmp_path: Path) -> OnnxEmbedder:
+    """An encoder with query_spinning "auto", two threads, and its load read from tmp_path (a
+    test double: a machine's real load cannot be set for a test)."""
+    if usable_cores() < 2:
+        pytest.skip("needs 2 cores")
+    onnx = _onnx(embedder)
+    settings = onnx.settings.model_copy(update={"query_spinning": "auto", "query_threads": 2})
+    encoder = OnnxEmbedder(onnx.name, onnx.model_dir, onnx.onnx_path, settings)
+    encoder.loadavg = tmp_path / "loadavg"
+    encoder.cgroup = tmp_path / "cgroup"  # no CPU quota
+    return encoder
+
+
+def _running(encoder: OnnxEmbedder, tasks: int) -> None:
+    encoder.loadavg.write_text(f"0.50 0.50 0.50 {tasks}/300 4242\n", encoding="ascii")
+
+
 @pytest.mark.parametrize("others", ["none", "all but one core", "unknown"])
 def test_auto_spinning_spins_only_with_every_thread_on_a_free_core(
     embedder: Embedder, tmp_path: Path, others: str
 ) -> None:
     """With query_spinning "auto" the two threads spin when no other process's task runs (only
     this one's in /proc/loadavg), and sleep when other tasks leave one core or the load is
-    unknown. The load file is a test double: a machine's real load cannot be set for a test."""
-    cores = usable_cores()
-    if cores < 2:
-        pytest.skip("needs 2 cores")
-    onnx = _onnx(embedder)
-    settings = onnx.settings.model_copy(update={"query_spinning": "auto", "query_threads": 2})
-    encoder = OnnxEmbedder(onnx.name, onnx.model_dir, onnx.onnx_path, settings)
-    encoder.loadavg = tmp_path / "loadavg"
-    running = {"none": 1, "all but one core": cores, "unknown": None}[others]
-    if running is not None:
-        encoder.loadavg.write_text(f"0.50 0.50 0.50 {running}/300 4242\n", encoding="ascii")
+    unknown. Preloading builds the session an idle machine would use, whatever the start-up's
+    own load."""
+    encoder = _auto(embedder, tmp_path)
+    machine = os.cpu_count() or 1
+    tasks = {"none": 1, "all but one core": machine, "unknown": None}[others]
+    if tasks is not None:
+        _running(encoder, tasks)
+    encoder.query_session()
+    assert set(encoder._sessions) == {(2, others != "unknown")}
     spins = others == "none"
-    encoder.query_session()  # what preload() builds: the session the load calls for, only
-    assert set(encoder._sessions) == {(2, spins)}
     assert encoder._spins_now(2) is spins
     before = time.monotonic()
-    np.testing.assert_allclose(encoder.encode_query(TEXTS[0]), onnx.encode([TEXTS[0]])[0], atol=1e-5)
+    np.testing.assert_allclose(encoder.encode_query(TEXTS[0]), _onnx(embedder).encode([TEXTS[0]])[0], atol=1e-5)
     assert (encoder._spun_at >= before) is spins  # a spinning run is remembered: its worker spins on a while
+
+
+def test_auto_spinning_counts_its_own_still_spinning_worker_as_its_own(embedder: Embedder, tmp_path: Path) -> None:
+    """Right after a spinning run the worker still spins: a second running task is ours, a
+    third is another process's; once SPIN_TAIL has passed, a second task is another's."""
+    encoder = _auto(embedder, tmp_path)
+    machine = os.cpu_count() or 1
+    encoder._spun_at = time.monotonic()
+    _running(encoder, 2)  # the asking thread and our worker
+    assert encoder._spins_now(2) is True
+    _running(encoder, 1 + machine)  # ... and every other core busy but one
+    assert encoder._spins_now(2) is False
+    encoder._spun_at = time.monotonic() - 10 * SPIN_TAIL
+    _running(encoder, machine)  # no worker of ours spins now: the others leave one core
+    assert encoder._spins_now(2) is False
 
 
 def test_the_export_is_fused_into_one_attention_node_per_layer(embedder: Embedder) -> None:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import GeneratorError
 from ..records import Evidence, Query
@@ -81,9 +81,17 @@ class LocalOptions(BaseModel):
         3,
         ge=0,
         le=16,
-        description="With cited_lines: refuse a token that would say the same n tokens twice within a line "
-        "(0 = off); stops a greedy small model's '1.1.1.1' loops.",
+        description="With cited_lines: refuse a token that would say the same n tokens twice within a line, "
+        "unless the sources say them (0 = off); stops a greedy small model's '1.1.1.1' loops.",
     )
+
+    @field_validator("no_repeat_ngram")
+    @classmethod
+    def _an_ngram_has_two_tokens(cls, n: int) -> int:
+        if n == 1:
+            raise ValueError("1 would refuse any token said before in the line; use 0 (off) or 2 and more")
+        return n
+
     # 1.15 made SmolLM2 reword what it copied (37 of 61 sentences supported, 49 of 52 at 1.0; 16
     # questions, 2026-12-07); with cited lines a loop ends at max_lines and a repeat is shown once
     repeat_penalty: float = Field(
@@ -225,12 +233,12 @@ class LocalGenerator(BaseGenerator):
                 if self.options.copy_bias or self.options.no_repeat_ngram:
                     from llama_cpp import LogitsProcessorList
 
-                    source = self._source_tokens(messages[-1]["content"])
+                    prompt = messages[-1]["content"]
                     copying = SourceCopying(
-                        {i: self.options.copy_bias for i in source} if self.options.copy_bias else {},
+                        self._source_bias(prompt) if self.options.copy_bias else {},
                         ngram=self.options.no_repeat_ngram,
                         breaks_line=self._breaks_line,
-                        source=source,
+                        source=self._source_tokens(prompt),
                     )
                     extra["logits_processor"] = LogitsProcessorList([copying])
             stream = llm.create_chat_completion(

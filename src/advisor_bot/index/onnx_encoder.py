@@ -41,7 +41,7 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
-from .cpu_load import LOADAVG, cores_free
+from .cpu_load import CGROUP, LOADAVG, cores_free, usable_cores
 from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
@@ -53,8 +53,11 @@ OPSET = 17
 
 
 # onnxruntime's spinning workers keep spinning about 45-50 ms after a run (2026-12-07, AMD EPYC):
-# a question asked sooner finds them running, and they are ours, not another process's load
-SPIN_TAIL = 0.06
+# a question asked sooner finds them running, and they are ours, not another process's load.
+# Shorter than the spin on purpose: a worker taken for another process's task costs one
+# question the sleeping threads' speed; another process's task taken for our worker would put
+# the spinning threads beside a busy core (twice as slow).
+SPIN_TAIL = 0.03
 
 SAMPLE = 1 << 20  # bytes hashed at each end of a weights file: cheap at every start, unique enough
 
@@ -200,6 +203,7 @@ class OnnxEmbedder:
         self._dimension: int | None = None
         self._spun_at = -SPIN_TAIL  # when a question last ran on spinning threads (time.monotonic)
         self.loadavg = LOADAVG  # where "auto" spinning reads the machine's running tasks
+        self.cgroup = CGROUP  # and whether a CPU quota makes them meaningless
         self.calls = 0
 
     @property
@@ -259,25 +263,29 @@ class OnnxEmbedder:
         return self._tokenizer
 
     def query_session(self) -> Any:
-        """The session a question asked now would run on (built on first use; preload() builds
-        it early). With query_spinning "auto" the other one is built when the load first calls
-        for it (0.12 s once, and a second copy of the weights, ~90 MB, only then)."""
+        """The session questions run on when the machine is idle (built on first use; preload()
+        builds it early, while the process's own start-up is the machine's load). With
+        query_spinning "auto" the other one is built when the load first calls for it (0.12 s
+        once, and a second copy of the weights, ~90 MB, only then)."""
         threads = self._query_threads()
-        return self._session(threads, spinning=self._spins_now(threads))
+        return self._session(threads, spinning=self._spins_now(threads, idle=True))
 
     def _query_threads(self) -> int:
         return self.query_threads or os.cpu_count() or 1
 
-    def _spins_now(self, threads: int) -> bool:
+    def _spins_now(self, threads: int, *, idle: bool = False) -> bool:
         """Whether this question's threads spin: as `embedding.query_spinning` says, or with
-        "auto" when every thread has a core that no other process is using now (cpu_load.py)."""
+        "auto" when every thread has a core that no other process is using now (cpu_load.py;
+        `idle`: were the machine idle)."""
         mode = self.settings.query_spinning
         if mode != "auto":
             return mode
         if threads < 2:
             return False  # no worker threads: nothing spins or sleeps
         ours = 1 + (threads - 1 if time.monotonic() - self._spun_at < SPIN_TAIL else 0)
-        free = cores_free(usable_cores(), own_running=ours, loadavg=self.loadavg)
+        free = cores_free(own_running=ours, loadavg=self.loadavg, cgroup=self.cgroup)
+        if free is not None and idle:
+            free = usable_cores()
         return free is not None and free >= threads
 
     def _run(self, texts: Sequence[str], threads: int, *, spinning: bool = True) -> np.ndarray:
@@ -350,13 +358,6 @@ class OnnxEmbedder:
         if spinning:
             self._spun_at = time.monotonic()
         return vector
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def _batches(order: Sequence[int], lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[list[int]]:
