@@ -4,11 +4,21 @@ no other process uses."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from advisor_bot.index.cpu_load import LOADAVG, cores_free, cpu_quota, running_tasks, usable_cores
+from advisor_bot.index.cpu_load import (
+    LOADAVG,
+    TASKS,
+    cores_free,
+    cpu_quota,
+    running_among,
+    running_tasks,
+    thread_ids,
+    usable_cores,
+)
 
 CORES = os.cpu_count() or 1
 
@@ -82,3 +92,19 @@ def test_under_a_cpu_quota_the_free_cores_are_unknown(tmp_path: Path) -> None:
 def test_this_machines_loadavg_reads() -> None:
     running = running_tasks()
     assert running is None or running >= 1  # None in sandboxes that write 0/0
+
+
+def test_running_among_reads_each_threads_state(tmp_path: Path) -> None:
+    for tid, stat in {1: "1 (python3) R 0 1", 2: "2 (a (b) c) S 0 1", 3: "3 (x) y) R 0 1"}.items():
+        (tmp_path / str(tid)).mkdir()
+        (tmp_path / str(tid) / "stat").write_text(stat, encoding="ascii")
+    assert thread_ids(tmp_path) == {1, 2, 3}
+    assert running_among({1, 2, 3, 4}, tmp_path) == 2  # a name may hold ") "; 4 has ended
+    assert thread_ids(tmp_path / "absent") == set()
+
+
+@pytest.mark.skipif(not TASKS.is_dir(), reason="needs Linux's /proc/self/task")
+def test_this_thread_is_listed_and_running() -> None:
+    me = threading.get_native_id()
+    assert me in thread_ids()
+    assert running_among({me}) == 1

@@ -7,7 +7,8 @@ after a 50 ms pause two sleeping threads took 8.2 ms per dev question, two spinn
 (AMD EPYC, 2 cores, docs/PERFORMANCE.md). Beside a busy core the spinning worker fights that
 work for its core and loses (17 ms against 9 ms). So the encoder asks, per question, how many
 tasks are running besides its own: Linux counts them in /proc/loadavg at the instant of
-reading. Where that count is unknown (no such file, or a sandbox that writes 0/0) or means
+reading, and /proc/self/task/<id>/stat says which of them are this process's encoder threads
+(a spinning worker goes on spinning 45-50 ms after a question: it is ours, not load). Where that count is unknown (no such file, or a sandbox that writes 0/0) or means
 little (a cgroup CPU quota: the count is the host's, and spinning would spend the quota), the
 answer is "unknown" and the threads sleep.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 LOADAVG = Path("/proc/loadavg")
 CGROUP = Path("/sys/fs/cgroup")
+TASKS = Path("/proc/self/task")
 
 
 def running_tasks(loadavg: Path = LOADAVG) -> int | None:
@@ -64,3 +66,24 @@ def cpu_quota(cgroup: Path = CGROUP) -> float | None:
     except (OSError, ValueError):
         return None
     return None if quota_us <= 0 or period_us <= 0 else quota_us / period_us
+
+
+def thread_ids(tasks: Path = TASKS) -> set[int]:
+    """This process's threads now (empty where the OS does not list them)."""
+    try:
+        return {int(name) for name in os.listdir(tasks) if name.isdigit()}
+    except OSError:
+        return set()
+
+
+def running_among(ids: set[int], tasks: Path = TASKS) -> int:
+    """How many of these threads of this process are running or ready to run now."""
+    count = 0
+    for tid in ids:
+        try:
+            stat = (tasks / str(tid) / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue  # the thread has ended
+        fields = stat[stat.rfind(")") + 1 :].split()  # after "(name)", which may hold spaces
+        count += bool(fields) and fields[0] == "R"
+    return count

@@ -30,7 +30,6 @@ import logging
 import os
 import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,7 +40,7 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
-from .cpu_load import CGROUP, LOADAVG, cores_free, usable_cores
+from .cpu_load import CGROUP, LOADAVG, TASKS, cores_free, running_among, thread_ids, usable_cores
 from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
@@ -51,13 +50,6 @@ ONNX_FILE = "model.fused.onnx"
 LEGACY_ONNX_FILE = "model.onnx"  # exported unfused, before 2026-12-07: the same vectors, slower
 OPSET = 17
 
-
-# onnxruntime's spinning workers keep spinning about 45-50 ms after a run (2026-12-07, AMD EPYC):
-# a question asked sooner finds them running, and they are ours, not another process's load.
-# Shorter than the spin on purpose: a worker taken for another process's task costs one
-# question the sleeping threads' speed; another process's task taken for our worker would put
-# the spinning threads beside a busy core (twice as slow).
-SPIN_TAIL = 0.03
 
 SAMPLE = 1 << 20  # bytes hashed at each end of a weights file: cheap at every start, unique enough
 
@@ -201,9 +193,10 @@ class OnnxEmbedder:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
-        self._spun_at = -SPIN_TAIL  # when a question last ran on spinning threads (time.monotonic)
+        self._workers: set[int] = set()  # the thread ids onnxruntime started for our sessions
         self.loadavg = LOADAVG  # where "auto" spinning reads the machine's running tasks
         self.cgroup = CGROUP  # and whether a CPU quota makes them meaningless
+        self.tasks = TASKS  # and which of this process's threads run
         self.calls = 0
 
     @property
@@ -240,6 +233,7 @@ class OnnxEmbedder:
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 if not spinning:
                     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                before = thread_ids(self.tasks)
                 try:
                     self._sessions[key] = ort.InferenceSession(
                         str(self.onnx_path), options, providers=["CPUExecutionProvider"]
@@ -249,6 +243,10 @@ class OnnxEmbedder:
                         f"Could not load the exported encoder {self.onnx_path}: {exc}. "
                         "Run `advisor-bot index --rebuild` to export it again."
                     ) from exc
+                # its intra-op workers, which "auto" does not count as load (a thread another part
+                # of the process starts meanwhile would be counted with them: rare, and at worst
+                # one question spins beside it)
+                self._workers |= thread_ids(self.tasks) - before
             self._tokenizer_ready()
             return self._sessions[key]
 
@@ -282,7 +280,7 @@ class OnnxEmbedder:
             return mode
         if threads < 2:
             return False  # no worker threads: nothing spins or sleeps
-        ours = 1 + (threads - 1 if time.monotonic() - self._spun_at < SPIN_TAIL else 0)
+        ours = 1 + running_among(self._workers, self.tasks)  # the asking thread, workers still spinning
         free = cores_free(own_running=ours, loadavg=self.loadavg, cgroup=self.cgroup)
         if free is not None and idle:
             free = usable_cores()
@@ -354,10 +352,7 @@ class OnnxEmbedder:
         self.calls += 1
         threads = self._query_threads()
         spinning = self._spins_now(threads)
-        vector = self._run([text], threads, spinning=spinning)[0]
-        if spinning:
-            self._spun_at = time.monotonic()
-        return vector
+        return self._run([text], threads, spinning=spinning)[0]
 
 
 def _batches(order: Sequence[int], lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[list[int]]:
