@@ -29,10 +29,6 @@ def loadavg(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def no_cgroup(tmp_path: Path) -> Path:
-    return tmp_path / "cgroup"  # no quota files: no quota
-
-
 def test_running_tasks_are_the_fourth_fields_numerator(tmp_path: Path) -> None:
     assert running_tasks(loadavg(tmp_path, "0.52 0.58 0.59 3/467 12345\n")) == 3
 
@@ -41,19 +37,18 @@ def test_running_tasks_are_the_fourth_fields_numerator(tmp_path: Path) -> None:
 def test_an_unreadable_or_empty_loadavg_is_unknown(tmp_path: Path, text: str) -> None:
     """gVisor writes 0/0: the reader itself always runs, so 0 says nothing."""
     assert running_tasks(loadavg(tmp_path, text)) is None
-    assert cores_free(loadavg=loadavg(tmp_path, text), cgroup=no_cgroup(tmp_path)) is None
+    assert cores_free(loadavg=loadavg(tmp_path, text)) is None
 
 
 def test_a_missing_loadavg_is_unknown(tmp_path: Path) -> None:
-    assert cores_free(loadavg=tmp_path / "absent", cgroup=no_cgroup(tmp_path)) is None
+    assert cores_free(loadavg=tmp_path / "absent") is None
 
 
 def test_cores_free_counts_only_other_processes_tasks(tmp_path: Path) -> None:
-    cgroup = no_cgroup(tmp_path)
     mine = usable_cores()
 
     def free(running: int, own: int = 1) -> int | None:
-        return cores_free(own_running=own, loadavg=loadavg(tmp_path, f"0 0 0 {running}/100 1"), cgroup=cgroup)
+        return cores_free(own_running=own, loadavg=loadavg(tmp_path, f"0 0 0 {running}/100 1"))
 
     assert free(1) == min(mine, CORES)  # only the reader runs
     assert free(2) == min(mine, CORES - 1)  # one other task
@@ -77,15 +72,6 @@ def test_cpu_quota_reads_cgroup_v2_and_v1(tmp_path: Path, files: dict[str, str],
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="ascii")
     assert cpu_quota(tmp_path) == quota
-
-
-def test_under_a_cpu_quota_the_free_cores_are_unknown(tmp_path: Path) -> None:
-    """docker --cpus=2 on a big host: loadavg counts the host's tasks, and spinning would spend
-    the quota the rest of the process needs."""
-    cgroup = tmp_path / "cgroup"
-    cgroup.mkdir()
-    (cgroup / "cpu.max").write_text("200000 100000\n", encoding="ascii")
-    assert cores_free(loadavg=loadavg(tmp_path, "0 0 0 1/100 1"), cgroup=cgroup) is None
 
 
 @pytest.mark.skipif(not LOADAVG.is_file(), reason="needs Linux's /proc/loadavg")

@@ -19,6 +19,7 @@ from advisor_bot.index.cpu_load import usable_cores
 from advisor_bot.index.embedding import AutoEmbedder, Embedder, SentenceEmbedder, make_embedder
 from advisor_bot.index.onnx_encoder import (
     LEGACY_ONNX_FILE,
+    LOAD_READINGS,
     ONNX_FILE,
     OnnxEmbedder,
     _batches,
@@ -151,7 +152,8 @@ def test_auto_spinning_counts_its_own_running_workers_as_its_own(embedder: Embed
     session's workers are the threads its construction started; their state is read from
     /proc/self/task (here a test double folder, as the load file is)."""
     encoder = _auto(embedder, tmp_path)
-    encoder.query_session()
+    _running(encoder, 1)
+    encoder.query_session()  # the spinning session
     assert encoder._workers  # the real session started worker threads, and they were noted
     encoder.tasks = tmp_path / "task"
     encoder._workers = {101}
@@ -164,11 +166,39 @@ def test_auto_spinning_counts_its_own_running_workers_as_its_own(embedder: Embed
     worker("R")
     _running(encoder, 2)  # the asking thread and our spinning worker
     assert encoder._spins_now(2) is True
+    encoder._free.clear()
     _running(encoder, 1 + machine)  # ... and every other core busy but one
     assert encoder._spins_now(2) is False
+    encoder._free.clear()
     worker("S")
     _running(encoder, 2)  # our worker sleeps: the second task is another process's
     assert encoder._spins_now(2) is (machine - 1 >= 2)
+
+
+def test_auto_spinning_sleeps_under_a_cpu_quota(embedder: Embedder, tmp_path: Path) -> None:
+    """docker --cpus=2 on a big host: loadavg counts the host's tasks, and a spinning worker
+    would spend the quota the rest of the process needs."""
+    encoder = _auto(embedder, tmp_path)
+    _running(encoder, 1)
+    encoder.cgroup.mkdir()
+    (encoder.cgroup / "cpu.max").write_text("200000 100000\n", encoding="ascii")
+    assert encoder._spins_now(2) is False
+
+
+def test_auto_spinning_takes_a_task_seen_once_for_a_blip_and_three_times_for_load(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    """A kernel thread running at the instant of one reading is no reason to sleep; another
+    process's task seen by LOAD_READINGS questions in a row is, and its end is seen at once."""
+    encoder = _auto(embedder, tmp_path)
+    machine = os.cpu_count() or 1
+    _running(encoder, 1)
+    assert encoder._spins_now(2) is True
+    _running(encoder, machine)  # other tasks leave one core
+    assert [encoder._spins_now(2) for _ in range(LOAD_READINGS)] == [True] * (LOAD_READINGS - 1) + [False]
+    assert encoder._spins_now(2) is False
+    _running(encoder, 1)
+    assert encoder._spins_now(2) is True
 
 
 def test_the_export_is_fused_into_one_attention_node_per_layer(embedder: Embedder) -> None:

@@ -33,12 +33,11 @@ def running_tasks(loadavg: Path = LOADAVG) -> int | None:
     return running if running >= 1 else None  # the reader always runs: 0 is a file that says nothing
 
 
-def cores_free(own_running: int = 1, *, loadavg: Path = LOADAVG, cgroup: Path = CGROUP) -> int | None:
+def cores_free(own_running: int = 1, *, loadavg: Path = LOADAVG) -> int | None:
     """Cores this process may use that no other process's task is using now: the machine's cores
     less the running tasks that are not ours (`own_running`: the thread asking, and any of our
-    threads known to be busy), at most this process's CPU affinity. None when unknown."""
-    if cpu_quota(cgroup) is not None:
-        return None
+    threads known to be busy), at most this process's CPU affinity. None when unknown. (Under a
+    CPU quota the count means little: callers check `cpu_quota` once.)"""
     running = running_tasks(loadavg)
     if running is None:
         return None

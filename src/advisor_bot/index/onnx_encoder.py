@@ -31,6 +31,7 @@ import os
 import tempfile
 import threading
 import warnings
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
-from .cpu_load import CGROUP, LOADAVG, TASKS, cores_free, running_among, thread_ids, usable_cores
+from .cpu_load import CGROUP, LOADAVG, TASKS, cores_free, cpu_quota, running_among, thread_ids, usable_cores
 from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
@@ -50,6 +51,8 @@ ONNX_FILE = "model.fused.onnx"
 LEGACY_ONNX_FILE = "model.onnx"  # exported unfused, before 2026-12-07: the same vectors, slower
 OPSET = 17
 
+
+LOAD_READINGS = 3  # "auto" spinning: questions in a row that must see another process's task
 
 SAMPLE = 1 << 20  # bytes hashed at each end of a weights file: cheap at every start, unique enough
 
@@ -193,7 +196,9 @@ class OnnxEmbedder:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
-        self._workers: set[int] = set()  # the thread ids onnxruntime started for our sessions
+        self._workers: set[int] = set()  # the thread ids onnxruntime started for our spinning sessions
+        self._quota: bool | None = None  # whether a cgroup CPU quota applies (read on first use)
+        self._free: deque[int] = deque(maxlen=LOAD_READINGS)  # free cores the last questions saw
         self.loadavg = LOADAVG  # where "auto" spinning reads the machine's running tasks
         self.cgroup = CGROUP  # and whether a CPU quota makes them meaningless
         self.tasks = TASKS  # and which of this process's threads run
@@ -246,7 +251,8 @@ class OnnxEmbedder:
                 # its intra-op workers, which "auto" does not count as load (a thread another part
                 # of the process starts meanwhile would be counted with them: rare, and at worst
                 # one question spins beside it)
-                self._workers |= thread_ids(self.tasks) - before
+                if spinning:  # a sleeping session's workers sleep once a question is done
+                    self._workers |= thread_ids(self.tasks) - before
             self._tokenizer_ready()
             return self._sessions[key]
 
@@ -280,11 +286,20 @@ class OnnxEmbedder:
             return mode
         if threads < 2:
             return False  # no worker threads: nothing spins or sleeps
+        if self._quota is None:
+            self._quota = cpu_quota(self.cgroup) is not None  # read once: 60 us a question otherwise
+        if self._quota:
+            return False
         ours = 1 + running_among(self._workers, self.tasks)  # the asking thread, workers still spinning
-        free = cores_free(own_running=ours, loadavg=self.loadavg, cgroup=self.cgroup)
-        if free is not None and idle:
-            free = usable_cores()
-        return free is not None and free >= threads
+        free = cores_free(own_running=ours, loadavg=self.loadavg)
+        if free is None:
+            return False
+        if idle:
+            return usable_cores() >= threads
+        # a task seen running once may be a blip (a kernel thread, the read racing our worker's
+        # state); load is what the last LOAD_READINGS questions all saw
+        self._free.append(free)
+        return max(self._free) >= threads
 
     def _run(self, texts: Sequence[str], threads: int, *, spinning: bool = True) -> np.ndarray:
         session = self._session(threads, spinning=spinning)
