@@ -93,6 +93,19 @@ def test_a_short_claim_needs_no_support_unless_it_gives_a_number(bot: Advisor, e
         assert grounder(bot, evidence).check(marker).supported
 
 
+def test_a_list_number_inside_a_line_is_not_shown(bot: Advisor, evidence: Evidence) -> None:
+    """A list's "2." starts a line (or the answer); one inside a line, after a sentence the model
+    broke off ("The researcher in the 11.1.0.01. 1. The PhD years ..."), numbers nothing."""
+    n = number_of(evidence, LEETCODE)
+    g = grounder(bot, evidence)
+    assert g.check("1. ").supported  # the answer's start
+    g.check(f"{LEETCODE} [{n}]\n")
+    assert g.check("2. ").supported  # a new line
+    g.check("The researcher in the 11.1.0.01. ")
+    inside = g.check("1. ")
+    assert inside.scaffolding and not inside.supported
+
+
 def test_a_close_sentence_that_adds_an_invention_is_not_supported(bot: Advisor, evidence: Evidence) -> None:
     """Sentence vectors put the invention near the source sentence; the words it adds give it away."""
     n = number_of(evidence, LEETCODE)
@@ -289,6 +302,14 @@ def test_an_unsupported_sentence_is_not_shown(llm: Callable[[list[Step]], Adviso
     assert answer.outcome is Outcome.ANSWERED and answer.generator == "openai_compat"
     assert "Bananas" not in answer.text
     assert answer.supported_sentences == 2 and answer.unsupported_sentences == 1
+
+
+def test_a_list_number_left_inside_a_line_is_not_shown(llm: Callable[[list[Step]], Advisor]) -> None:
+    answer = llm([lambda s: f"The researcher in the 11.1.0.01. 1. {line(s, 0)} {line(s, 1)}"]).ask(
+        QUESTION, generator="openai_compat"
+    )
+    assert answer.outcome is Outcome.ANSWERED and answer.generator == "openai_compat"
+    assert not answer.text.lstrip().startswith("1.") and "11.1.0.01" not in answer.text
 
 
 def test_a_mostly_unsupported_answer_falls_back_to_the_extractive_one(llm: Callable[[list[Step]], Advisor]) -> None:

@@ -41,6 +41,7 @@ _SCAFFOLD = re.compile(
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 NEAR_COPY = 0.7  # share of a source sentence's content words a claim keeps when it copies it
 _LIST_WORDS = frozenset(["step", "part", "item", "point", "tip"])  # "Step 2." numbers a list
+_ENUMERATOR = re.compile(r"\d{1,2}[.)]")  # "2." alone: a numbered list's number
 # words that turn a statement around; a claim must say them as often (odd or even) as its source
 _NEGATION = re.compile(
     r"\b(?:not|no|never|nothing|none|nobody|neither|nor|without|cannot|"
@@ -118,6 +119,7 @@ class Grounder:
         # the source headers the model saw: a copied header is scaffolding, not a claim
         self._headers = [content_stems(strip_markers(h)) for h in headers]
         self._said: set[str] = set()
+        self._line_start = True  # whether the next sentence starts a line of the answer
 
     def check(self, sentence: str) -> Claim:
         """Grade one sentence (its text may gain a marker) and remember it."""
@@ -125,15 +127,21 @@ class Grounder:
         cited = [int(n) for m in MARKER.finditer(sentence) for n in NUMBER.findall(m.group(2))]
         claim = Claim(text=sentence, cited=cited)
         self.claims.append(claim)
+        at_line_start, self._line_start = self._line_start, sentence.rstrip(" \t").endswith("\n")
         if not body:
             claim.supported = True  # markers or blanks only: nothing claimed
+            return claim
+        if _ENUMERATOR.fullmatch(body) and not at_line_start:
+            # "The researcher in the 11.1.0.01. 1. The PhD years ...": a list number inside a
+            # line numbers nothing (SmolLM2's cited lines never hold a list)
+            claim.scaffolding = True
             return claim
         words = content_stems(body)
         if _SCAFFOLD.match(body) or _HEADER.match(sentence) or self._copies_header(words):
             claim.scaffolding = True
             return claim
         key = " ".join(sorted(words))
-        if key in self._said:
+        if key in self._said and not _ENUMERATOR.fullmatch(body):  # a list's "1.", "2." are no repeat
             claim.scaffolding = True  # a small model repeating itself: said once is enough
             return claim
         self._said.add(key)
