@@ -3,7 +3,6 @@ no other process uses."""
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -17,10 +16,7 @@ from advisor_bot.index.cpu_load import (
     running_among,
     running_tasks,
     thread_ids,
-    usable_cores,
 )
-
-CORES = os.cpu_count() or 1
 
 
 def loadavg(tmp_path: Path, text: str) -> Path:
@@ -37,24 +33,22 @@ def test_running_tasks_are_the_fourth_fields_numerator(tmp_path: Path) -> None:
 def test_an_unreadable_or_empty_loadavg_is_unknown(tmp_path: Path, text: str) -> None:
     """gVisor writes 0/0: the reader itself always runs, so 0 says nothing."""
     assert running_tasks(loadavg(tmp_path, text)) is None
-    assert cores_free(loadavg=loadavg(tmp_path, text)) is None
 
 
 def test_a_missing_loadavg_is_unknown(tmp_path: Path) -> None:
-    assert cores_free(loadavg=tmp_path / "absent") is None
+    assert running_tasks(tmp_path / "absent") is None
 
 
-def test_cores_free_counts_only_other_processes_tasks(tmp_path: Path) -> None:
-    mine = usable_cores()
+def test_cores_free_counts_only_other_processes_tasks() -> None:
+    def free(running: int, own: int = 1, usable: int = 4) -> int:
+        return cores_free(running, own_running=own, usable=usable, machine=4)
 
-    def free(running: int, own: int = 1) -> int | None:
-        return cores_free(own_running=own, loadavg=loadavg(tmp_path, f"0 0 0 {running}/100 1"))
-
-    assert free(1) == min(mine, CORES)  # only the reader runs
-    assert free(2) == min(mine, CORES - 1)  # one other task
-    assert free(2, own=2) == min(mine, CORES)  # the second task is ours
-    assert free(CORES + 5) == -4  # more other tasks than cores
-    assert free(1, own=3) == min(mine, CORES)  # never more than there are
+    assert free(1) == 4  # only the reader runs
+    assert free(2) == 3  # one other task
+    assert free(2, own=2) == 4  # the second task is ours
+    assert free(9) == -4  # more other tasks than cores
+    assert free(1, own=3) == 4  # never more than there are
+    assert free(1, usable=2) == 2  # nor more than the process may use
 
 
 @pytest.mark.parametrize(

@@ -33,16 +33,12 @@ def running_tasks(loadavg: Path = LOADAVG) -> int | None:
     return running if running >= 1 else None  # the reader always runs: 0 is a file that says nothing
 
 
-def cores_free(own_running: int = 1, *, loadavg: Path = LOADAVG) -> int | None:
-    """Cores this process may use that no other process's task is using now: the machine's cores
-    less the running tasks that are not ours (`own_running`: the thread asking, and any of our
-    threads known to be busy), at most this process's CPU affinity. None when unknown. (Under a
-    CPU quota the count means little: callers check `cpu_quota` once.)"""
-    running = running_tasks(loadavg)
-    if running is None:
-        return None
-    machine = os.cpu_count() or 1
-    return min(usable_cores(), machine - max(running - own_running, 0))
+def cores_free(running: int, *, own_running: int = 1, usable: int, machine: int) -> int:
+    """Cores this process may use that no other process's task is using: the machine's cores
+    less the `running` tasks (running_tasks) that are not ours (`own_running`: the thread
+    asking, and any of our threads known to be running), at most the `usable` cores of this
+    process's affinity. (Under a CPU quota the count means little: callers check `cpu_quota`.)"""
+    return min(usable, machine - max(running - own_running, 0))
 
 
 def usable_cores() -> int:

@@ -41,7 +41,17 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
-from .cpu_load import CGROUP, LOADAVG, TASKS, cores_free, cpu_quota, running_among, thread_ids, usable_cores
+from .cpu_load import (
+    CGROUP,
+    LOADAVG,
+    TASKS,
+    cores_free,
+    cpu_quota,
+    running_among,
+    running_tasks,
+    thread_ids,
+    usable_cores,
+)
 from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
@@ -198,6 +208,7 @@ class OnnxEmbedder:
         self._dimension: int | None = None
         self._workers: set[int] = set()  # the thread ids onnxruntime started for our spinning sessions
         self._quota: bool | None = None  # whether a cgroup CPU quota applies (read on first use)
+        self._cores = (1, 1)  # usable by this process, on the machine (read on first use)
         self._free: deque[int] = deque(maxlen=LOAD_READINGS)  # free cores the last questions saw
         self.loadavg = LOADAVG  # where "auto" spinning reads the machine's running tasks
         self.cgroup = CGROUP  # and whether a CPU quota makes them meaningless
@@ -286,16 +297,20 @@ class OnnxEmbedder:
             return mode
         if threads < 2:
             return False  # no worker threads: nothing spins or sleeps
-        if self._quota is None:
-            self._quota = cpu_quota(self.cgroup) is not None  # read once: 60 us a question otherwise
+        if self._quota is None:  # read once (60 us); so are the cores (a syscall: 40 us after a pause)
+            self._quota = cpu_quota(self.cgroup) is not None
+            self._cores = (usable_cores(), os.cpu_count() or 1)
         if self._quota:
             return False
-        ours = 1 + running_among(self._workers, self.tasks)  # the asking thread, workers still spinning
-        free = cores_free(own_running=ours, loadavg=self.loadavg)
-        if free is None:
+        running = running_tasks(self.loadavg)  # ~0.2 ms after a pause: every /proc read is slow then
+        if running is None:
             return False
+        usable, machine = self._cores
         if idle:
-            return usable_cores() >= threads
+            return usable >= threads
+        # only the asking thread runs: no worker of ours to look for (another 0.3 ms after a pause)
+        ours = 1 + (running_among(self._workers, self.tasks) if running > 1 else 0)
+        free = cores_free(running, own_running=ours, usable=usable, machine=machine)
         # a task seen running once may be a blip (a kernel thread, the read racing our worker's
         # state); load is what the last LOAD_READINGS questions all saw
         self._free.append(free)
