@@ -141,7 +141,8 @@ def test_generate_hands_the_model_one_processor_for_bias_and_loops(bot: Advisor,
     assert isinstance(processors, LogitsProcessorList) and len(processors) == 1
     copying = processors[0]
     assert isinstance(copying, SourceCopying) and copying._ngram == gen.options.no_repeat_ngram
-    assert set(copying._ids.tolist()) == set(gen._source_bias(gen.messages(query, evidence)[-1]["content"]))
+    prompt = gen.messages(query, evidence)[-1]["content"]
+    assert set(copying._ids.tolist()) == set(gen._source_bias(gen._source_tokens(prompt)))
 
 
 @needs_llama
@@ -216,7 +217,7 @@ def test_smollm2_copy_bias_lifts_the_source_lines_words_only(bot: Advisor) -> No
         evidence = pipe.evidence(retriever, query, pipe.retrieve(retriever, query, None, {}))
         prompt = gen.messages(query, evidence)[-1]["content"]
         sources = prompt.split("\n\nQuestion:")[0]
-        lifted = gen._source_bias(prompt)
+        lifted = gen._source_bias(gen._source_tokens(prompt))
         assert set(lifted) == set(gen._load().tokenize(sources.encode("utf-8"), add_bos=False))
         assert set(lifted.values()) == {bias}
         assert not set(gen._load().tokenize(b" tips?", add_bos=False)) <= set(lifted)  # the question's word

@@ -14,7 +14,7 @@ import importlib.util
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -233,12 +233,12 @@ class LocalGenerator(BaseGenerator):
                 if self.options.copy_bias or self.options.no_repeat_ngram:
                     from llama_cpp import LogitsProcessorList
 
-                    prompt = messages[-1]["content"]
+                    source = self._source_tokens(messages[-1]["content"])
                     copying = SourceCopying(
-                        self._source_bias(prompt) if self.options.copy_bias else {},
+                        self._source_bias(source) if self.options.copy_bias else {},
                         ngram=self.options.no_repeat_ngram,
                         breaks_line=self._breaks_line,
-                        source=self._source_tokens(prompt),
+                        source=source,
                     )
                     extra["logits_processor"] = LogitsProcessorList([copying])
             stream = llm.create_chat_completion(
@@ -263,12 +263,12 @@ class LocalGenerator(BaseGenerator):
             self._texts[token] = self._load().detokenize([token]).decode("utf-8", "replace")
         return self._texts[token]
 
-    def _source_bias(self, prompt: str) -> dict[int, float]:
+    def _source_bias(self, source: Sequence[int]) -> dict[int, float]:
         """Every token of the source lines, lifted by copy_bias: a soft copy constraint (the
         grammar fixes the lines' shape, this their words). The lines' "[n] " and line breaks are
         lifted too: without them SmolLM2 ran on within a line ("... 1.1.1.1 ...") and kept 0.73 of
         its sentences instead of 0.91 (docs/RETRIEVAL.md)."""
-        return {i: self.options.copy_bias for i in self._source_tokens(prompt)}
+        return {i: self.options.copy_bias for i in source}
 
     def _source_tokens(self, prompt: str) -> list[int]:
         """The tokens of the prompt's source lines, in order."""
