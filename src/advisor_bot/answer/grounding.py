@@ -131,7 +131,8 @@ class Grounder:
         if not body:
             claim.supported = True  # markers or blanks only: nothing claimed
             return claim
-        if _ENUMERATOR.fullmatch(body) and not at_line_start:
+        enumerator = bool(_ENUMERATOR.fullmatch(body))  # "2." alone
+        if enumerator and not at_line_start:
             # "The researcher in the 11.1.0.01. 1. The PhD years ...": a list number inside a
             # line numbers nothing (SmolLM2's cited lines never hold a list)
             claim.scaffolding = True
@@ -141,7 +142,7 @@ class Grounder:
             claim.scaffolding = True
             return claim
         key = " ".join(sorted(words))
-        if key in self._said and not _ENUMERATOR.fullmatch(body):  # a list's "1.", "2." are no repeat
+        if key in self._said and not enumerator:  # a list's "1.", "2." are no repeat
             claim.scaffolding = True  # a small model repeating itself: said once is enough
             return claim
         self._said.add(key)
