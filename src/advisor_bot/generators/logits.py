@@ -6,10 +6,10 @@ None). The n-gram rule is the one of Hugging Face's `no_repeat_ngram_size`, kept
 being written: SmolLM2-135M, greedy and lifted towards the sources' tokens, can fall into
 "The researcher in the 11.1.1.1.1 ..." and never leave it; refusing the token that would say a
 few tokens again (unless the sources say them: a copy must stay whole) sends it back to the
-source's words. Across lines nothing is refused: every
-line starts with the same "[1] ", a line said twice is shown once, and refusing a line's words
-again (after its marker) made SmolLM2 write worse ones: 27 of 33 dev answers cited, 0.82 of
-the sentences supported, against 30 and 0.90 within lines.
+source's words. Across lines nothing is refused: every line starts with the same "[1] ", a
+line said twice is shown once, and refusing a line's words again (after its marker) made
+SmolLM2 write worse ones: 27 of 33 dev answers cited, 0.82 of the sentences supported,
+against 30 and 0.90 within lines.
 """
 
 from __future__ import annotations

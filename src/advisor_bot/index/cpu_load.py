@@ -8,9 +8,10 @@ after a 50 ms pause two sleeping threads took 8.2 ms per dev question, two spinn
 work for its core and loses (17 ms against 9 ms). So the encoder asks, per question, how many
 tasks are running besides its own: Linux counts them in /proc/loadavg at the instant of
 reading, and /proc/self/task/<id>/stat says which of them are this process's encoder threads
-(a spinning worker goes on spinning 45-50 ms after a question: it is ours, not load). Where that count is unknown (no such file, or a sandbox that writes 0/0) or means
-little (a cgroup CPU quota: the count is the host's, and spinning would spend the quota), the
-answer is "unknown" and the threads sleep.
+(a spinning worker goes on spinning 45-50 ms after a question: it is ours, not load). Where
+that count is unknown (no such file, or a sandbox that writes 0/0) or means little (a cgroup
+CPU quota: the count is the host's, and spinning would spend the quota), the answer is
+"unknown" and the threads sleep.
 """
 
 from __future__ import annotations
