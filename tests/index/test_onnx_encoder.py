@@ -119,6 +119,7 @@ def _auto(embedder: Embedder, tmp_path: Path) -> OnnxEmbedder:
     encoder = OnnxEmbedder(onnx.name, onnx.model_dir, onnx.onnx_path, settings)
     encoder.loadavg = tmp_path / "loadavg"
     encoder.cgroup = tmp_path / "cgroup"  # no CPU quota
+    encoder.load_ttl = 0  # every question reads the load (the tests change it between questions)
     return encoder
 
 
@@ -199,6 +200,23 @@ def test_auto_spinning_takes_a_task_seen_once_for_a_blip_and_three_times_for_loa
     assert encoder._spins_now(2) is False
     _running(encoder, 1)
     assert encoder._spins_now(2) is True
+
+
+def test_auto_spinning_reads_the_load_at_most_once_per_load_ttl(embedder: Embedder, tmp_path: Path) -> None:
+    """After an idle pause every /proc read costs 0.2-0.3 ms, so questions within load_ttl
+    seconds of a reading reuse its decision; the next question after that reads again."""
+    encoder = _auto(embedder, tmp_path)
+    encoder.load_ttl = 3600
+    machine = os.cpu_count() or 1
+    _running(encoder, 1)
+    assert encoder._spins_now(2) is True
+    encoder.loadavg.unlink()  # unknown from now on: a reading would say "sleep"
+    assert [encoder._spins_now(2) for _ in range(3)] == [True] * 3
+    encoder.load_ttl = 0
+    assert encoder._spins_now(2) is False
+    _running(encoder, machine + 1)  # every core busy: read, but one reading is a blip
+    assert encoder._spins_now(2) is True
+    assert list(encoder._free)[-1] == 0
 
 
 def test_the_export_is_fused_into_one_attention_node_per_layer(embedder: Embedder) -> None:

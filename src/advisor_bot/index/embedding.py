@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
-from .onnx_encoder import OnnxEmbedder
+from .onnx_encoder import ONNX_FILE, OnnxEmbedder
 from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
@@ -171,6 +171,11 @@ class AutoEmbedder:
         return "onnx" if self._exported() else "torch"
 
     def _current(self) -> Embedder:
+        current = self._impl
+        if isinstance(current, OnnxEmbedder) and current.onnx_path.name == ONNX_FILE:
+            # the current export: no build makes a newer one, so no file to look for on each
+            # question (a stat is ~40 us after an idle pause)
+            return current
         with self._lock:
             exported = self._exported()
             # a build that exports (or re-exports, fused) the model switches to it from then on
