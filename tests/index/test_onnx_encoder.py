@@ -78,6 +78,17 @@ def test_batching_by_tokens_changes_no_vector(embedder: Embedder) -> None:
     np.testing.assert_allclose(default[0], onnx.encode_query(TEXTS[0]), atol=1e-5)
 
 
+@pytest.mark.parametrize(("pooling", "normalize"), [("mean", True), ("mean", False), ("cls", True), ("cls", False)])
+def test_a_question_pools_as_a_batch_does(embedder: Embedder, pooling: str, normalize: bool) -> None:
+    """The single-question path pools on its own (a sum and a dot product, no padding): for
+    each pooling a model may declare, it gives the batch path's vector."""
+    onnx = _onnx(embedder)
+    encoder = OnnxEmbedder(onnx.name, onnx.model_dir, onnx.onnx_path, onnx.settings)
+    encoder.pooling, encoder.normalize = pooling, normalize
+    for text in TEXTS:
+        np.testing.assert_allclose(encoder.encode_query(text), encoder.encode([text])[0], rtol=1e-5, atol=1e-6)
+
+
 def test_batches_keep_both_limits_and_every_text_once() -> None:
     lengths = [3, 250, 12, 12, 40, 256, 7, 30]
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
