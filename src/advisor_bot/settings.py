@@ -105,7 +105,7 @@ class EmbeddingSettings(Section):
         description=(
             "Let the question encoder's threads spin instead of sleeping between the parts of a run: faster on "
             "an idle machine (5.0 against 8.2 ms after a pause), much slower beside a busy core. 'auto': spin "
-            "when no other process is using the cores, checked per question (bench/query_encoding.py)."
+            "when no other process is using the cores, checked at most every 0.5 s (bench/query_encoding.py)."
         ),
     )
     query_cache_size: int = Field(1024, ge=0, le=1_000_000, description="Question vectors kept (LRU).")

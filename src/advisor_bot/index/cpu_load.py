@@ -1,12 +1,12 @@
 """Whether a core is free right now: what decides if the question encoder's threads may spin.
 
 onnxruntime's worker threads either spin between the parallel parts of a run or sleep and are
-woken for each (about 50 per question). On an idle machine a sleeping worker's core drops into
-a deep idle state between questions, and waking it 50 times costs more than the arithmetic:
+woken for each (about 50 per question). On an idle machine a sleeping worker's core goes idle
+between questions, and waking it 50 times costs more than the arithmetic:
 after a 50 ms pause two sleeping threads took 8.2 ms per dev question, two spinning ones 5.0 ms
 (AMD EPYC, 2 cores, docs/PERFORMANCE.md). Beside a busy core the spinning worker fights that
-work for its core and loses (17 ms against 9 ms). So the encoder asks, per question, how many
-tasks are running besides its own: Linux counts them in /proc/loadavg at the instant of
+work for its core and loses (17 ms against 9 ms). So the encoder asks (at most every 0.5 s)
+how many tasks are running besides its own: Linux counts them in /proc/loadavg at the instant of
 reading, and /proc/self/task/<id>/stat says which of them are this process's encoder threads
 (a spinning worker goes on spinning 45-50 ms after a question: it is ours, not load). Where
 that count is unknown (no such file, or a sandbox that writes 0/0) or means little (a cgroup
