@@ -408,7 +408,7 @@ class OnnxEmbedder:
         elif self.normalize:
             pooled = hidden.sum(axis=0)  # the mean's direction: normalised below, the 1/n goes
         else:
-            return np.asarray(hidden.mean(axis=0), dtype=np.float32)
+            pooled = hidden.mean(axis=0)
         if not self.normalize:
             return np.array(pooled, dtype=np.float32)
         return pooled * np.float32(1.0 / max(math.sqrt(float(pooled.dot(pooled))), 1e-12))
