@@ -238,6 +238,11 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("No one expects you to know everything.", False),
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"
+        # "both" of two things an earlier sentence names ("math or coding"), not of its own two
+        ("You need to at least be above average in both to be able to do well in ML research.", True),
+        ("Truth is there will be so many other people who are good at both, and are also willing to work hard.", True),
+        ("If you love math and coding, you will have a lot of time doing both!", False),
+        ("Learn both linear algebra and probability before you start.", False),
         ("", False),
     ],
 )

@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 8
+SPLITTER_VERSION = 9
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -149,13 +149,26 @@ def is_whole_statement(line: str) -> bool:
     return bool(_WHOLE.match(line.strip()))
 
 
+# "both" standing alone for two things ("above average in both to do well", "good at both, and
+# ..."), not "both math and coding"; it stands for two things the sentence names itself when an
+# "and" or "or" comes before it ("If you love math and coding, you will ... doing both!").
+_BOTH_ALONE = re.compile(
+    r"\bboth\b(?=\s*(?:[.,;:!?)]|$)|\s+(?:to|are|is|were|will|can|of (?:them|these|those))\b)", re.IGNORECASE
+)
+_PAIR = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
+
+
 def leans_back(text: str) -> bool:
-    """Whether a sentence needs the one before it to make sense."""
+    """Whether a sentence needs the one before it to make sense: it opens on a word or phrase
+    that points back, or says "both" of two things only an earlier sentence names."""
     low = text.strip().lower()
     if low.startswith(_LEANING_PHRASES):
         return True
     first = low.split(maxsplit=1)[0].strip(",;:.!?\"'“”‘’()") if low else ""
-    return first in _LEANING
+    if first in _LEANING:
+        return True
+    both = _BOTH_ALONE.search(low)
+    return both is not None and not _PAIR.search(low, 0, both.start())
 
 
 @functools.cache
