@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -201,7 +202,7 @@ def test_auto_spinning_takes_a_task_seen_once_for_a_blip_and_three_times_for_loa
     embedder: Embedder, tmp_path: Path
 ) -> None:
     """A kernel thread running at the instant of one reading is no reason to sleep; another
-    process's task seen by LOAD_READINGS questions in a row is, and its end is seen at once."""
+    process's task seen by LOAD_READINGS readings in a row is, and its end is seen at once."""
     encoder = _auto(embedder, tmp_path)
     machine = os.cpu_count() or 1
     _running(encoder, 1)
@@ -228,6 +229,41 @@ def test_auto_spinning_reads_the_load_at_most_once_per_load_ttl(embedder: Embedd
     _running(encoder, machine + 1)  # every core busy: read, but one reading is a blip
     assert encoder._spins_now(2) is True
     assert list(encoder._free)[-1] == 0
+
+
+def test_preloading_asks_what_an_idle_machine_needs_and_leaves_the_decision_alone(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    """The preload builds the session an idle machine would use, whatever the last question
+    decided, and does not change what the next question reuses."""
+    encoder = _auto(embedder, tmp_path)
+    encoder.load_ttl = 3600
+    _running(encoder, 1)
+    encoder._decided = (time.monotonic(), False)  # a question just saw load
+    assert encoder._spins_now(2, idle=True) is True
+    assert encoder._decided[1] is False
+    assert encoder._spins_now(2) is False  # reused
+
+
+def test_the_embedder_follows_its_export_when_the_cache_copy_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
+) -> None:
+    """Running on the copy in the user's cache, the embedder moves to the index's own copy once a
+    build has placed it, even after the cache is cleared; on the index's copy it stays put."""
+    fused = _onnx(embedder).onnx_path
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    auto = make_embedder(EmbeddingSettings(), tmp_path / "index")
+    assert isinstance(auto, AutoEmbedder)
+    auto.cached_path.parent.mkdir(parents=True)
+    shutil.copyfile(fused, auto.cached_path)
+    assert _onnx(auto).onnx_path == auto.cached_path
+    auto.onnx_path.parent.mkdir(parents=True)
+    shutil.copyfile(fused, auto.onnx_path)  # a build placed the index's copy
+    shutil.rmtree(tmp_path / "cache")  # and the cache was cleared
+    current = _onnx(auto)
+    assert current.onnx_path == auto.onnx_path
+    np.testing.assert_allclose(auto.encode_query(TEXTS[0]), embedder.encode_query(TEXTS[0]), atol=1e-5)
+    assert _onnx(auto) is current
 
 
 def test_the_export_is_fused_into_one_attention_node_per_layer(embedder: Embedder) -> None:

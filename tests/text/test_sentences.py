@@ -243,6 +243,10 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("Truth is there will be so many other people who are good at both, and are also willing to work hard.", True),
         ("If you love math and coding, you will have a lot of time doing both!", False),
         ("Learn both linear algebra and probability before you start.", False),
+        ("Make time both to read widely and to write often.", False),  # the two follow "both"
+        ("Read both of these papers: Attention Is All You Need and BERT.", False),
+        ("Being good at both — and willing to learn — is rare.", True),
+        ("You should be good at “both”.", True),
         ("", False),
     ],
 )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..errors import ModelLoadError
 from ..files import make_readable
 from ..settings import EmbeddingSettings
-from .onnx_encoder import ONNX_FILE, OnnxEmbedder
+from .onnx_encoder import OnnxEmbedder
 from .query_cache import QueryVectors
 
 log = logging.getLogger("advisor_bot")
@@ -172,9 +172,10 @@ class AutoEmbedder:
 
     def _current(self) -> Embedder:
         current = self._impl
-        if isinstance(current, OnnxEmbedder) and current.onnx_path.name == ONNX_FILE:
-            # the current export: no build makes a newer one, so no file to look for on each
-            # question (a stat is ~40 us after an idle pause)
+        if isinstance(current, OnnxEmbedder) and current.onnx_path == self.onnx_path:
+            # the index's own copy of the current export: builds keep it there, so no file to look
+            # for on each question (a stat is ~40 us after an idle pause); a copy in the user's
+            # cache is checked each time, as the cache may be cleared
             return current
         with self._lock:
             exported = self._exported()

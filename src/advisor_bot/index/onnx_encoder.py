@@ -216,6 +216,7 @@ class OnnxEmbedder:
         self._cores = (1, 1)  # usable by this process, on the machine (read on first use)
         self._free: deque[int] = deque(maxlen=LOAD_READINGS)  # free cores the last readings saw
         self._decided: tuple[float, bool] | None = None  # (when, spins) of the last reading
+        self._reading = threading.Lock()  # one question at a time reads the load; the others reuse
         self.load_ttl = LOAD_TTL
         self.loadavg = LOADAVG  # where "auto" spinning reads the machine's running tasks
         self.cgroup = CGROUP  # and whether a CPU quota makes them meaningless
@@ -310,8 +311,19 @@ class OnnxEmbedder:
         if self._quota:
             return False
         now = time.monotonic()
-        if not idle and self._decided is not None and now - self._decided[0] < self.load_ttl:
-            return self._decided[1]
+        decided = self._decided
+        if idle or decided is None:
+            return self._read_load(threads, now, idle=idle)
+        if now - decided[0] < self.load_ttl or not self._reading.acquire(blocking=False):
+            return decided[1]  # fresh enough, or another question is reading the load right now
+        try:
+            return self._read_load(threads, now)
+        finally:
+            self._reading.release()
+
+    def _read_load(self, threads: int, now: float, *, idle: bool = False) -> bool:
+        """Read the load and decide (and remember the decision, unless `idle` asks what an idle
+        machine would call for)."""
         running = running_tasks(self.loadavg)  # ~0.2 ms after a pause: every /proc read is slow then
         if running is None:
             spins = False

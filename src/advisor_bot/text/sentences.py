@@ -150,12 +150,21 @@ def is_whole_statement(line: str) -> bool:
 
 
 # "both" standing alone for two things ("above average in both to do well", "good at both, and
-# ..."), not "both math and coding"; it stands for two things the sentence names itself when an
-# "and" or "or" comes before it ("If you love math and coding, you will ... doing both!").
-_BOTH_ALONE = re.compile(
-    r"\bboth\b(?=\s*(?:[.,;:!?)]|$)|\s+(?:to|are|is|were|will|can|of (?:them|these|those))\b)", re.IGNORECASE
-)
+# ..."), not "both math and coding" nor "both to read and to write". It stands for two things the
+# sentence names itself when an "and" or "or" comes before it ("If you love math and coding, you
+# will ... doing both!").
+_BOTH_THEN_STOP = re.compile(r"\bboth\b(?=\s*(?:[.,;:!?)\-–—”’\"']|$))", re.IGNORECASE)
+_BOTH_THEN_VERB = re.compile(r"\bboth\s+(?:to|are|is|were|will|can|of them)\b", re.IGNORECASE)
 _PAIR = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
+
+
+def _says_both_of_earlier(low: str) -> bool:
+    stop = _BOTH_THEN_STOP.search(low)
+    verb = None if stop else _BOTH_THEN_VERB.search(low)
+    if verb is not None and _PAIR.search(low, verb.end()):
+        return False  # "both to read widely and to write often": the two follow
+    found = stop or verb
+    return found is not None and not _PAIR.search(low, 0, found.start())
 
 
 def leans_back(text: str) -> bool:
@@ -167,8 +176,7 @@ def leans_back(text: str) -> bool:
     first = low.split(maxsplit=1)[0].strip(",;:.!?\"'“”‘’()") if low else ""
     if first in _LEANING:
         return True
-    both = _BOTH_ALONE.search(low)
-    return both is not None and not _PAIR.search(low, 0, both.start())
+    return _says_both_of_earlier(low)
 
 
 @functools.cache
