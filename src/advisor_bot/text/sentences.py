@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 9
+SPLITTER_VERSION = 10
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
