@@ -322,15 +322,12 @@ class OnnxEmbedder:
             self._reading.release()
 
     def _read_load(self, threads: int, now: float, *, idle: bool = False) -> bool:
-        """Read the load and decide (and remember the decision, unless `idle` asks what an idle
-        machine would call for)."""
+        """Read the load and decide; remember the decision unless `idle` asks what an idle
+        machine would call for. An unknown load means sleep."""
         running = running_tasks(self.loadavg)  # ~0.2 ms after a pause: every /proc read is slow then
-        if running is None:
-            spins = False
-        elif idle:
-            return self._cores[0] >= threads
-        else:
-            spins = self._spins_for_load(running, threads)
+        if idle:
+            return running is not None and self._cores[0] >= threads
+        spins = running is not None and self._spins_for_load(running, threads)
         self._decided = (now, spins)
         return spins
 

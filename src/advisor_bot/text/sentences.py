@@ -159,6 +159,7 @@ _PAIR = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
 
 
 def _says_both_of_earlier(low: str) -> bool:
+    """Whether a (lowercased) sentence says "both" of two things it does not name itself."""
     stop = _BOTH_THEN_STOP.search(low)
     verb = None if stop else _BOTH_THEN_VERB.search(low)
     if verb is not None and _PAIR.search(low, verb.end()):
