@@ -236,6 +236,10 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("Yes, select the tough path and become good in the math of your field.", True),  # answers a question
         ("No, you do not need a PhD.", True),
         ("No one expects you to know everything.", False),
+        # doing what the sentence before said ("... self-learn and explore on your own.")
+        ("Once you do that, you'll find the lessons much easier.", True),
+        ("Doing this every week keeps you current.", True),
+        ("Once you have a draft, ask a senior student to read it.", False),
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"
         # "both" of two things an earlier sentence names ("math or coding"), not of its own two

@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 10
+SPLITTER_VERSION = 11
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -103,6 +103,21 @@ _LEANING_PHRASES = (
     "if so",
     "to do this",
     "to do that",
+    # doing what an earlier sentence said: "Once you do that, you'll find the lessons much easier"
+    "once you do this",
+    "once you do that",
+    "once you've done this",
+    "once you've done that",
+    "once you have done this",
+    "once you have done that",
+    "if you do this",
+    "if you do that",
+    "when you do this",
+    "when you do that",
+    "by doing this",
+    "by doing that",
+    "doing this",
+    "doing that",
     "like this",
     "similarly",
     "likewise",
