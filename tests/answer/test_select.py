@@ -11,7 +11,14 @@ from conftest import TINY
 from helpers import write_tiny_corpus
 
 from advisor_bot import Advisor, Passage, Point, Query, Settings, Unit, UnitKind
-from advisor_bot.answer.select import _lead_first, _list_lead_in, _speakers, select_points, select_resources
+from advisor_bot.answer.select import (
+    _lead_first,
+    _list_lead_in,
+    _speakers,
+    _with_context,
+    select_points,
+    select_resources,
+)
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.text.sentences import split_units
 from advisor_bot.text.words import content_stems
@@ -163,6 +170,16 @@ def test_a_short_completing_sentence_comes_along(bot: Advisor) -> None:
     # only the one right after: the sentence after that is a point of its own, if any
     assert "Admissions committees read hundreds of them." not in [u.text for u in points[0].units]
     assert points[0].text == " ".join(u.text for u in points[0].units)
+
+
+def test_the_essay_signing_off_does_not_complete_a_point() -> None:
+    """A short sentence after a chosen one comes along, unless it is the essay talking about
+    itself ("I tried to cover as much as I could." after the FAIR answer's last advice)."""
+    signing_off = split_units("Narrow down the fields that intrigue you. I tried to cover as much as I could.\n")
+    completing = split_units("Narrow down the fields that intrigue you. Keep it to one or two.\n")
+    assert len(signing_off) == len(completing) == 2
+    assert _with_context(signing_off, 0) == [0]
+    assert _with_context(completing, 0) == [0, 1]
 
 
 def test_a_sentence_in_two_overlapping_chunks_is_said_once(bot: Advisor) -> None:

@@ -318,6 +318,7 @@ def _with_context(units: Sequence[Unit], i: int) -> list[int] | None:
         and units[nxt].block == units[i].block
         and units[nxt].kind is UnitKind.STATEMENT
         and (units[nxt].dependent or len(units[nxt].text.split()) <= COMPLETING_WORDS)
+        and not talks_about_itself(units[nxt].text)  # "I tried to cover as much as I could." completes nothing
     ):
         idx.append(nxt)
     return idx
