@@ -16,11 +16,14 @@ from advisor_bot.answer.select import (
     _list_lead_in,
     _speakers,
     _with_context,
+    _without_orphans,
     select_points,
     select_resources,
 )
 from advisor_bot.index.embedding import Embedder
+from advisor_bot.records import Chunk, Document
 from advisor_bot.text.sentences import split_units
+from advisor_bot.text.style import opens_an_answer
 from advisor_bot.text.words import content_stems
 
 APPLYING = """---
@@ -388,6 +391,30 @@ def test_a_named_source_answers_what_is_asked_of_both_sides(real_advisor: Adviso
 
 def statement(text: str) -> Unit:
     return Unit(text=text, start=0, end=len(text), kind=UnitKind.STATEMENT, block=0, dependent=False)
+
+
+def _passage_of(markdown: str) -> Passage:
+    """A real Passage holding the sentence units of a markdown text."""
+    doc = Document(doc_id="story", title="Story", text=markdown, path="story.md", sha256="0" * 64)
+    chunk = Chunk("c0", "story", "", markdown, 0, len(markdown), units=tuple(split_units(markdown)))
+    return Passage(chunk=chunk, document=doc, score=1.0, rank=1)
+
+
+def test_a_sentence_pointing_back_is_said_only_with_what_it_points_to_or_when_close() -> None:
+    """ "After these refusals ..." alone leaves the reader asking which refusals: it is dropped,
+    unless the sentence it points to is said too, or it comes close to the best (the floor)."""
+    story = _passage_of(
+        "I asked two professors to join their groups and they said no. "
+        "After these refusals I had no real leads for the rest of my first year. "
+        "Ask many people for opportunities.\n"
+    )
+    asked, after, advice = story.units
+    assert not opens_an_answer(after.text)  # what makes this test meaningful
+    alone = [Point(1, (advice,), 0.6), Point(1, (after,), 0.5)]
+    assert _without_orphans(alone, [0.6, 0.5], [story], floor=0.55) == alone[:1]
+    assert _without_orphans(alone, [0.6, 0.5], [story], floor=0.45) == alone  # close enough to stand
+    with_it = [Point(1, (advice,), 0.6), Point(1, (asked,), 0.55), Point(1, (after,), 0.5)]
+    assert _without_orphans(with_it, [0.6, 0.55, 0.5], [story], floor=0.55) == with_it
 
 
 def test_the_opening_point_says_the_rare_words_of_the_question() -> None:

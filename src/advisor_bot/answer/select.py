@@ -10,7 +10,9 @@ talking about itself). A statement opening with "They ..." comes with the senten
 or is not said; another passage is quoted only when one of its sentences comes close to the
 best and shares a word with the question (MiniLM puts "I just read through different
 researches of NTU professors." near "do i need to know CUDA?"); a short sentence right after a
-chosen one ("Keep it under 150 words.") comes along.
+chosen one ("Keep it under 150 words.") comes along, unless it is the essay signing off. A
+sentence pointing back to one the answer does not say ("After these refusals ...") is said only
+when it comes close to the best.
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
 courses ... are also great" follows, it does not lead). A question asking how long or how far
@@ -66,6 +68,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     asked = question_words if settings.new_source_shares_word else set()
     said = _sentence_words(passages)  # each sentence's words, stemmed once for every rule below
     chosen: list[Point] = []
+    cosines: list[float] = []  # each chosen point's own cosine
     used: set[tuple[str, int]] = set()
     vectors: list[np.ndarray] = []
     sources: set[int] = set()
@@ -88,7 +91,9 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
         point = _point(passages[c.passage - 1], c, used, vectors)
         if point is not None:
             chosen.append(point)
+            cosines.append(c.cosine)
             sources.add(c.passage)
+    chosen = _without_orphans(chosen, cosines, passages, best * settings.orphan_floor)
     _lead_first(chosen, _word_weights(question_words, said), settings.lead_word_weight)
     speakers = _speakers(query, passages)
     asked_of_both = _asked_of_both(query, said) if speakers else (lambda words: 0.0)
@@ -118,6 +123,31 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
                 chosen.insert(min(1 + sum(1 for p in chosen if p.side), len(chosen)), point)
                 break
     return chosen
+
+
+def _without_orphans(
+    chosen: list[Point], cosines: Sequence[float], passages: Sequence[Passage], floor: float
+) -> list[Point]:
+    """The points, less those opening on a sentence that points back ("After these refusals in
+    the first few months of my Ph.D. ...", "mastering these concepts is essential ...") to a
+    sentence the answer does not say, unless they come close to the best (the floor): said
+    alone, they are padding that leaves the reader asking "which refusals?"."""
+    said = {_key(passages[p.passage - 1], u) for p in chosen for u in p.units}
+    kept = []
+    for point, cosine in zip(chosen, cosines, strict=True):
+        first = point.units[0]
+        if cosine < floor and first.kind is not UnitKind.LEAD and not opens_an_answer(first.text):
+            units = passages[point.passage - 1].units
+            i = units.index(first)
+            if i == 0 or _key(passages[point.passage - 1], units[i - 1]) not in said:
+                continue
+        kept.append(point)
+    return kept
+
+
+def _key(passage: Passage, unit: Unit) -> tuple[str, int]:
+    """Where a sentence is in its document: the same sentence in two overlapping chunks has one key."""
+    return (passage.document.doc_id, passage.chunk.start + unit.start)
 
 
 def _lead_first(chosen: list[Point], weights: dict[str, float], word_weight: float) -> None:
@@ -259,9 +289,8 @@ def _point(
     idx = _with_context(units, c.unit)
     if idx is None:
         return None
-    doc = passage.document.doc_id
     # a list's lead-in may head several of its items; the sentences themselves are said once
-    keys = [(doc, passage.chunk.start + units[j].start) for j in idx if units[j].kind is not UnitKind.LEAD]
+    keys = [_key(passage, units[j]) for j in idx if units[j].kind is not UnitKind.LEAD]
     if any(k in used for k in keys):
         return None
     if passage.unit_vectors is not None:
