@@ -4,6 +4,7 @@ answer.max_sources passages."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from advisor_bot.answer.select import (
     select_resources,
 )
 from advisor_bot.index.embedding import Embedder
-from advisor_bot.records import Chunk, Document
+from advisor_bot.records import Chunk, Document, Side
+from advisor_bot.settings import AnswerSettings
 from advisor_bot.text.sentences import split_units
 from advisor_bot.text.style import opens_an_answer
 from advisor_bot.text.words import content_stems
@@ -393,11 +395,12 @@ def statement(text: str) -> Unit:
     return Unit(text=text, start=0, end=len(text), kind=UnitKind.STATEMENT, block=0, dependent=False)
 
 
-def _passage_of(markdown: str) -> Passage:
-    """A real Passage holding the sentence units of a markdown text."""
+def _passage_of(markdown: str, start: int = 0, rank: int = 1) -> Passage:
+    """A real Passage holding the sentence units of a markdown text, found at `start` of its
+    document (two passages of the same document may overlap)."""
     doc = Document(doc_id="story", title="Story", text=markdown, path="story.md", sha256="0" * 64)
-    chunk = Chunk("c0", "story", "", markdown, 0, len(markdown), units=tuple(split_units(markdown)))
-    return Passage(chunk=chunk, document=doc, score=1.0, rank=1)
+    chunk = Chunk(f"c{start}", "story", "", markdown, start, start + len(markdown), units=tuple(split_units(markdown)))
+    return Passage(chunk=chunk, document=doc, score=1.0 / rank, rank=rank)
 
 
 def test_a_sentence_pointing_back_is_said_only_with_what_it_points_to_or_when_close() -> None:
@@ -415,6 +418,65 @@ def test_a_sentence_pointing_back_is_said_only_with_what_it_points_to_or_when_cl
     assert _without_orphans(alone, [0.6, 0.5], [story], floor=0.45) == alone  # close enough to stand
     with_it = [Point(1, (advice,), 0.6), Point(1, (asked,), 0.55), Point(1, (after,), 0.5)]
     assert _without_orphans(with_it, [0.6, 0.55, 0.5], [story], floor=0.55) == with_it
+
+
+def test_dropping_a_sentence_that_points_back_drops_the_one_leaning_on_it_too() -> None:
+    story = _passage_of(
+        "I asked two professors to join their groups and they said no. "
+        "After these refusals I had no real leads for the rest of my first year. "
+        "These refusals taught me to ask many people at once. "
+        "Ask many people for opportunities.\n"
+    )
+    _, after, taught, advice = story.units
+    chosen = [Point(1, (advice,), 0.6), Point(1, (after,), 0.5), Point(1, (taught,), 0.5)]
+    assert _without_orphans(chosen, [0.6, 0.5, 0.5], [story], floor=0.55) == chosen[:1]
+
+
+def test_the_sentence_pointed_to_may_be_said_from_the_chunk_before() -> None:
+    """Overlapping chunks: "After these refusals ..." opens the second chunk, and the first chunk
+    holds both it and the sentence it points to."""
+    asked = "I asked two professors to join their groups and they said no. "
+    after = "After these refusals I had no real leads for the rest of my first year. "
+    first = _passage_of(asked + after + "\n")
+    second = _passage_of(after + "Ask many people for opportunities.\n", start=len(asked), rank=2)
+    chosen = [Point(1, (first.units[0],), 0.6), Point(2, (second.units[0],), 0.5)]
+    assert _without_orphans(chosen, [0.6, 0.5], [first, second], floor=0.55) == chosen
+    assert _without_orphans(chosen[1:], [0.5], [first, second], floor=0.55) == chosen[1:]  # never emptied
+
+
+def test_select_points_drops_a_sentence_pointing_back_only_below_the_orphan_floor(embedder: Embedder) -> None:
+    story = _passage_of(
+        "Ask many professors for research opportunities, even the ones who seem far too busy to reply. "
+        "I asked two professors to join their groups and they said no. The important part was asking. "
+        "After these refusals I had no real leads in research for the rest of my first year.\n"
+    )
+    story = dataclasses.replace(story, unit_vectors=embedder.encode([u.text for u in story.units]))
+    question = "how do i find research opportunities after professors refuse me?"
+    query = Query(question, standalone=question, vector=embedder.encode_query(question))
+
+    def said(floor: float) -> list[str]:
+        return [p.units[0].text[:20] for p in select_points(query, [story], AnswerSettings(orphan_floor=floor))]
+
+    assert said(0.0) == ["Ask many professors ", "After these refusals"]  # close enough to be said
+    assert said(1.0) == ["Ask many professors "]  # the sentence it points to is not said
+
+
+def test_an_options_statement_pointing_back_needs_what_it_points_to(embedder: Embedder) -> None:
+    """An option of an "X or Y" question is answered by a statement close to the option, not to
+    the whole question, so no floor lets one stand without the sentence it points to."""
+    story = _passage_of(
+        "Ask many professors for research opportunities, even the ones who seem far too busy to reply. "
+        "I asked two professors to join their groups and they said no. "
+        "After these refusals I had no real leads in research for the rest of my first year.\n"
+    )
+    story = dataclasses.replace(story, unit_vectors=embedder.encode([u.text for u in story.units]))
+    question = "should I ask professors or accept having no leads for a year?"
+    side = Side("no leads for a year", embedder.encode_query("no leads for a year"))
+    query = Query(question, standalone=question, vector=embedder.encode_query(question), sides=(side,))
+    points = select_points(query, [story], AnswerSettings(max_statements=1))
+    sides = [p.units[0].text for p in points if p.side]
+    assert sides and not sides[0].startswith("After these refusals")
+    assert [p.units[0].text[:20] for p in points[:1]] == ["Ask many professors "]
 
 
 def test_the_opening_point_says_the_rare_words_of_the_question() -> None:

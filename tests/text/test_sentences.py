@@ -238,8 +238,13 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("No one expects you to know everything.", False),
         # doing what the sentence before said ("... self-learn and explore on your own.")
         ("Once you do that, you'll find the lessons much easier.", True),
-        ("Doing this every week keeps you current.", True),
+        ("Once you’ve done that you will find the lessons much easier.", True),  # a curly apostrophe
+        ("By doing this, you learn the field's vocabulary.", True),
+        ("If you do so, tell your advisor.", True),
         ("Once you have a draft, ask a senior student to read it.", False),
+        ("Doing this kind of research requires patience.", False),  # the sentence names its own "this"
+        ("If you do this for a living, keep a log.", False),
+        ("If someone asks, say yes.", False),  # "if so" is a phrase, not a prefix
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"
         # "both" of two things an earlier sentence names ("math or coding"), not of its own two

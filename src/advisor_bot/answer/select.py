@@ -12,7 +12,7 @@ best and shares a word with the question (MiniLM puts "I just read through diffe
 researches of NTU professors." near "do i need to know CUDA?"); a short sentence right after a
 chosen one ("Keep it under 150 words.") comes along, unless it is the essay signing off. A
 sentence pointing back to one the answer does not say ("After these refusals ...") is said only
-when it comes close to the best.
+when it comes close to the best (an option's statement, never).
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
 courses ... are also great" follows, it does not lead). A question asking how long or how far
@@ -68,7 +68,7 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
     asked = question_words if settings.new_source_shares_word else set()
     said = _sentence_words(passages)  # each sentence's words, stemmed once for every rule below
     chosen: list[Point] = []
-    cosines: list[float] = []  # each chosen point's own cosine
+    made_by: list[Candidate] = []  # the candidate each chosen point was made from
     used: set[tuple[str, int]] = set()
     vectors: list[np.ndarray] = []
     sources: set[int] = set()
@@ -91,9 +91,14 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
         point = _point(passages[c.passage - 1], c, used, vectors)
         if point is not None:
             chosen.append(point)
-            cosines.append(c.cosine)
+            made_by.append(c)
             sources.add(c.passage)
-    chosen = _without_orphans(chosen, cosines, passages, best * settings.orphan_floor)
+    kept = _without_orphans(chosen, [c.cosine for c in made_by], passages, best * settings.orphan_floor)
+    if len(kept) < len(chosen):  # what the dropped points said is free again for the options below
+        made_by = [c for p, c in zip(chosen, made_by, strict=True) if p in kept]
+        used = {_key(passages[p.passage - 1], u) for p in kept for u in p.units if u.kind is not UnitKind.LEAD}
+        vectors = [v for c in made_by if (v := _unit_vector(passages[c.passage - 1], c.unit)) is not None]
+        chosen = kept
     _lead_first(chosen, _word_weights(question_words, said), settings.lead_word_weight)
     speakers = _speakers(query, passages)
     asked_of_both = _asked_of_both(query, said) if speakers else (lambda words: 0.0)
@@ -118,6 +123,12 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
             if already is not None:
                 chosen[chosen.index(already)] = Point(already.passage, already.units, already.score, side.label)
                 break
+            context = _with_context(passages[c.passage - 1].units, c.unit)
+            said_now = {_key(passages[p.passage - 1], u) for p in chosen for u in p.units}
+            if context is not None and _orphaned(
+                passages, c.passage, passages[c.passage - 1].units[context[0]], said_now
+            ):
+                continue  # an option's statement is close to its option, not to the question: no floor
             point = _point(passages[c.passage - 1], c, used, vectors, side=side.label)
             if point is not None:
                 chosen.insert(min(1 + sum(1 for p in chosen if p.side), len(chosen)), point)
@@ -131,23 +142,52 @@ def _without_orphans(
     """The points, less those opening on a sentence that points back ("After these refusals in
     the first few months of my Ph.D. ...", "mastering these concepts is essential ...") to a
     sentence the answer does not say, unless they come close to the best (the floor): said
-    alone, they are padding that leaves the reader asking "which refusals?"."""
-    said = {_key(passages[p.passage - 1], u) for p in chosen for u in p.units}
-    kept = []
-    for point, cosine in zip(chosen, cosines, strict=True):
-        first = point.units[0]
-        if cosine < floor and first.kind is not UnitKind.LEAD and not opens_an_answer(first.text):
-            units = passages[point.passage - 1].units
-            i = units.index(first)
-            if i == 0 or _key(passages[point.passage - 1], units[i - 1]) not in said:
-                continue
-        kept.append(point)
-    return kept
+    alone, they are padding that leaves the reader asking "which refusals?". Dropping one can
+    orphan another ("These refusals taught me ..." after it), so it repeats until none is left;
+    an answer is never emptied (a partial answer with one such line beats none)."""
+    kept = list(zip(chosen, cosines, strict=True))
+    while True:
+        said = {_key(passages[p.passage - 1], u) for p, _ in kept for u in p.units}
+        still = [(p, c) for p, c in kept if c >= floor or not _orphaned(passages, p.passage, p.units[0], said)]
+        if len(still) == len(kept):
+            break
+        kept = still
+    return [p for p, _ in kept] or chosen
+
+
+def _orphaned(passages: Sequence[Passage], number: int, first: Unit, said: set[tuple[str, int]]) -> bool:
+    """Whether a point opening on `first` (of passage `number`) carries on from a sentence
+    the answer does not say."""
+    if first.kind is UnitKind.LEAD or opens_an_answer(first.text):
+        return False
+    before = _sentence_before(passages, number, first)
+    return before is None or before not in said
+
+
+def _sentence_before(passages: Sequence[Passage], number: int, unit: Unit) -> tuple[str, int] | None:
+    """Where in its document the sentence before a unit is, looked up in the passage's
+    neighbouring chunks when the unit opens its own; None when no passage holds it."""
+    passage = passages[number - 1]
+    i = passage.units.index(unit)
+    if i > 0:
+        return _key(passage, passage.units[i - 1])
+    where = _key(passage, unit)
+    for other in passages:
+        if other.document.doc_id != passage.document.doc_id:
+            continue
+        for j, u in enumerate(other.units[1:], start=1):
+            if _key(other, u) == where:
+                return _key(other, other.units[j - 1])
+    return None
 
 
 def _key(passage: Passage, unit: Unit) -> tuple[str, int]:
     """Where a sentence is in its document: the same sentence in two overlapping chunks has one key."""
     return (passage.document.doc_id, passage.chunk.start + unit.start)
+
+
+def _unit_vector(passage: Passage, unit: int) -> np.ndarray | None:
+    return None if passage.unit_vectors is None else passage.unit_vectors[unit]
 
 
 def _lead_first(chosen: list[Point], weights: dict[str, float], word_weight: float) -> None:
@@ -293,8 +333,8 @@ def _point(
     keys = [_key(passage, units[j]) for j in idx if units[j].kind is not UnitKind.LEAD]
     if any(k in used for k in keys):
         return None
-    if passage.unit_vectors is not None:
-        v = passage.unit_vectors[c.unit]
+    v = _unit_vector(passage, c.unit)
+    if v is not None:
         if any(float(v @ w) > NEAR_DUPLICATE for w in vectors):
             return None
         vectors.append(v)

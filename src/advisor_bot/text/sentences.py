@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 11
+SPLITTER_VERSION = 12
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -103,21 +103,6 @@ _LEANING_PHRASES = (
     "if so",
     "to do this",
     "to do that",
-    # doing what an earlier sentence said: "Once you do that, you'll find the lessons much easier"
-    "once you do this",
-    "once you do that",
-    "once you've done this",
-    "once you've done that",
-    "once you have done this",
-    "once you have done that",
-    "if you do this",
-    "if you do that",
-    "when you do this",
-    "when you do that",
-    "by doing this",
-    "by doing that",
-    "doing this",
-    "doing that",
     "like this",
     "similarly",
     "likewise",
@@ -164,6 +149,15 @@ def is_whole_statement(line: str) -> bool:
     return bool(_WHOLE.match(line.strip()))
 
 
+# Doing what an earlier sentence said ("Once you do that, you'll find the lessons much easier"),
+# not a condition the sentence states itself ("If you do this for a living, ...", "Doing this
+# kind of research requires ..."): the phrase ends the clause (a comma) or the main clause follows.
+_DOING_EARLIER = re.compile(
+    r"^(?:(?:once|if|when|after)\s+you(?:'ve|\s+have|\s+had)?\s+(?:do|did|done)|(?:by|after)\s+doing|having\s+done)"
+    r"\s+(?:this|that|so)(?:\s*[,;:]|\s+(?:you|you'll|you're|it|it's|your|the|we|i)\b)"
+)
+
+
 # "both" standing alone for two things ("above average in both to do well", "good at both, and
 # ..."), not "both math and coding" nor "both to read and to write". It stands for two things the
 # sentence names itself when an "and" or "or" comes before it ("If you love math and coding, you
@@ -186,8 +180,10 @@ def _says_both_of_earlier(low: str) -> bool:
 def leans_back(text: str) -> bool:
     """Whether a sentence needs the one before it to make sense: it opens on a word or phrase
     that points back, or says "both" of two things only an earlier sentence names."""
-    low = text.strip().lower()
-    if low.startswith(_LEANING_PHRASES):
+    low = text.strip().lower().replace("’", "'")
+    if any(low.startswith(phrase) and not low[len(phrase) : len(phrase) + 1].isalnum() for phrase in _LEANING_PHRASES):
+        return True  # "if so, ..." but not "if someone asks, ..."
+    if _DOING_EARLIER.match(low):
         return True
     first = low.split(maxsplit=1)[0].strip(",;:.!?\"'“”‘’()") if low else ""
     if first in _LEANING:
