@@ -53,7 +53,11 @@ def measure(bot: Advisor, rows: list[dict]) -> list[Signals]:
         query = pipe.make_query(Query(question=r["question"], history=tuple(r["history"])), "extractive", timings)
         retriever = pipe.searcher.retriever()
         passages = pipe.retrieve(retriever, query, None, timings)
-        out.append(signals(query, passages, retriever.index.bm25, bot.embedder, bot.settings.answer))
+        out.append(
+            signals(
+                query, passages, retriever.index.bm25, bot.embedder, bot.settings.answer, names=retriever.author_words
+            )
+        )
     return out
 
 

@@ -57,6 +57,13 @@ def test_unknown_words_are_the_ones_the_corpus_never_uses(bot: Advisor) -> None:
     assert word == "visa" and 0.0 < share < 1.0
 
 
+def test_an_authors_name_is_not_an_unknown_word(bot: Advisor) -> None:
+    """An essay says "I", not its author's name: a question naming the author asks about it."""
+    bm25 = bot.index.bm25
+    assert [w for w, _ in unknown_words("what did Lovelace say about LeetCode", bm25)] == ["lovelace"]
+    assert unknown_words("what did Lovelace say about LeetCode", bm25, frozenset({"sam", "lovelace"})) == []
+
+
 def test_chat_filler_and_numbers_are_not_informative(bot: Advisor) -> None:
     assert unknown_words("ok kinda gimme LeetCode interviews lol 2024", bot.index.bm25) == []
     assert unknown_words("", bot.index.bm25) == []

@@ -146,6 +146,19 @@ def test_a_question_naming_an_author_finds_their_essay(authored: Advisor) -> Non
         assert [(p.chunk.chunk_id, p.score) for p in on] == [(p.chunk.chunk_id, p.score) for p in off]
 
 
+def test_a_question_naming_an_author_is_answered_from_their_essay(authored: Advisor) -> None:
+    """ "what did Lovelace say about papers?" is answered by Lovelace, not padded with the other
+    essays that speak of papers; with `answer.named_author_only` off, they may come in."""
+    question = "what did lovelace say about writing papers?"
+    answer = authored.ask(question)
+    sources = {c.passage.document.doc_id for c in answer.citations}
+    assert sources == {"lovelace"}
+    loose = Advisor(authored.settings.with_overrides(**{"answer.named_author_only": False}), embedder=authored.embedder)
+    assert {c.passage.document.doc_id for c in loose.ask(question).citations} != {
+        "lovelace"
+    }  # what makes this test meaningful
+
+
 def test_k_is_bounded_by_the_index(bot: Advisor) -> None:
     r = retriever(bot, top_k=3)
     assert len(r.search("interviews")) == 3

@@ -116,8 +116,11 @@ class AnswerPipeline:
         return [replace(p, rank=rank) for rank, p in enumerate(merged, start=1)]
 
     def evidence(self, retriever: Retriever, query: Query, passages: list[Passage]) -> Evidence:
-        coverage, relevance, uncovered = grade(query, passages, retriever.index.bm25, self.embedder, self.settings)
-        points = select_points(query, passages, self.settings) if coverage is not Coverage.REFUSED else []
+        coverage, relevance, uncovered = grade(
+            query, passages, retriever.index.bm25, self.embedder, self.settings, names=retriever.author_words
+        )
+        named = retriever.authors_named_in(query.text)
+        points = select_points(query, passages, self.settings, named=named) if coverage is not Coverage.REFUSED else []
         resources = select_resources(passages, points, self.settings, question=query.text) if points else []
         if not points and not resources:
             coverage = Coverage.REFUSED

@@ -159,9 +159,10 @@ def informative_stems(text: str) -> list[str]:
     return out
 
 
-def unknown_words(question: str, bm25: BM25Index) -> list[tuple[str, float]]:
+def unknown_words(question: str, bm25: BM25Index, names: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
     """(word as typed, IDF share) for each informative word of the question that no indexed
-    text contains; the shares are of the IDF weight of all the question's informative words."""
+    text contains, apart from `names` (the authors': an essay says "I", not "Lovelace"); the
+    shares are of the IDF weight of all the question's informative words."""
     filler = _filler_stems()
     stats = [(stem, df) for stem, df in bm25.term_stats(question) if stem not in filler and not stem.isdigit()]
     n = max(bm25.size, 1)
@@ -173,7 +174,7 @@ def unknown_words(question: str, bm25: BM25Index) -> list[tuple[str, float]]:
     return [
         (typed.get(stem, stem), w / total)
         for stem, (w, df) in weights.items()
-        if df == 0 and not bm25.knows_prefix(stem, SHARED_PREFIX)
+        if df == 0 and not bm25.knows_prefix(stem, SHARED_PREFIX) and typed.get(stem, stem) not in names
     ]
 
 
@@ -192,11 +193,17 @@ def ranked_statements(query: Query, passages: Sequence[Passage]) -> list[tuple[f
 
 
 def signals(
-    query: Query, passages: Sequence[Passage], bm25: BM25Index, embedder: Embedder, settings: AnswerSettings
+    query: Query,
+    passages: Sequence[Passage],
+    bm25: BM25Index,
+    embedder: Embedder,
+    settings: AnswerSettings,
+    *,
+    names: frozenset[str] = frozenset(),
 ) -> Signals:
     statements = ranked_statements(query, passages)
     best = statements[0][0] if statements else -1.0
-    unknown = unknown_words(query.text, bm25)
+    unknown = unknown_words(query.text, bm25, names)
     central = 0.0
     missing: list[str] = []
     if unknown and query.vector is not None:
@@ -227,11 +234,17 @@ def grade_of(relevance: float, settings: AnswerSettings) -> Coverage:
 
 
 def grade(
-    query: Query, passages: Sequence[Passage], bm25: BM25Index, embedder: Embedder, settings: AnswerSettings
+    query: Query,
+    passages: Sequence[Passage],
+    bm25: BM25Index,
+    embedder: Embedder,
+    settings: AnswerSettings,
+    *,
+    names: frozenset[str] = frozenset(),
 ) -> tuple[Coverage, float, tuple[str, ...]]:
-    """(coverage, relevance, the question's key words no essay uses)."""
+    """(coverage, relevance, the question's key words no essay uses; an author's name is not one)."""
     if not passages:
         return Coverage.REFUSED, -1.0, ()
-    found = signals(query, passages, bm25, embedder, settings)
+    found = signals(query, passages, bm25, embedder, settings, names=names)
     relevance = found.relevance(settings)
     return grade_of(relevance, settings), relevance, found.missing

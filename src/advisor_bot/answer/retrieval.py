@@ -111,6 +111,16 @@ class Retriever:
         self._authors = AuthorNames(index)
         self._reranker = reranker  # a loader: () -> CrossEncoder
 
+    def authors_named_in(self, question: str) -> list[str]:
+        """The essays (doc ids) whose author the question names ("what did Nathan Lambert say ...")."""
+        return self._authors.named_in(question)
+
+    @property
+    def author_words(self) -> frozenset[str]:
+        """The words of the essays' authors' names, lower case: known to the corpus even when no
+        essay's text says them."""
+        return self._authors.words
+
     def search(
         self,
         query: str,
@@ -316,6 +326,7 @@ class AuthorNames:
                 self._full.append((name, doc_id))
             for part in name:
                 parts.setdefault(part, set()).add(doc_id)
+        self.words = frozenset(parts)  # every part of every author's name
         stop = stopwords()
         common = max(1, len(index.chunks) // 100)
         used = dict(index.bm25.term_stats(" ".join(parts))) if parts else {}

@@ -12,7 +12,8 @@ best and shares a word with the question (MiniLM puts "I just read through diffe
 researches of NTU professors." near "do i need to know CUDA?"); a short sentence right after a
 chosen one ("Keep it under 150 words.") comes along, unless it is the essay signing off. A
 sentence pointing back to one the answer does not say ("After these refusals ...") is said only
-when it comes close to the best (an option's statement, never).
+when it comes close to the best (an option's statement, never). A question naming an author
+("what did Nathan Lambert say about ...") is answered from that author's essay when it can be.
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
 courses ... are also great" follows, it does not lead). A question asking how long or how far
@@ -53,12 +54,17 @@ class Candidate:
     unit: int  # index into the passage's units
 
 
-def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSettings) -> list[Point]:
+def select_points(
+    query: Query, passages: Sequence[Passage], settings: AnswerSettings, *, named: Sequence[str] = ()
+) -> list[Point]:
     """The points worth saying, best first, except that the opening point stands alone
-    (`_lead_first`) and side points follow it."""
+    (`_lead_first`) and side points follow it; `named` are the essays whose author the question
+    names (`Retriever.authors_named_in`)."""
     if query.vector is None:
         return []
     candidates = _candidates(query.vector, passages, settings, question=query.text)
+    if named and not query.sides and settings.named_author_only:
+        candidates = _from_named(candidates, passages, named, settings.min_similarity)
     if not candidates:
         return []
     best = max(c.cosine for c in candidates)
@@ -134,6 +140,16 @@ def select_points(query: Query, passages: Sequence[Passage], settings: AnswerSet
                 chosen.insert(min(1 + sum(1 for p in chosen if p.side), len(chosen)), point)
                 break
     return chosen
+
+
+def _from_named(
+    candidates: list[Candidate], passages: Sequence[Passage], named: Sequence[str], floor: float
+) -> list[Candidate]:
+    """The candidates of the essays whose author the question names, when one of them may be
+    said: "what did Nathan Lambert say about blogging" is answered by him, not by the guide
+    that tells readers to blog, nor padded with another student's story."""
+    own = [c for c in candidates if passages[c.passage - 1].document.doc_id in named]
+    return own if own and max(c.cosine for c in own) >= floor else candidates
 
 
 def _without_orphans(
