@@ -245,6 +245,10 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("Doing this kind of research requires patience.", False),  # the sentence names its own "this"
         ("If you do this for a living, keep a log.", False),
         ("If someone asks, say yes.", False),  # "if so" is a phrase, not a prefix
+        ("To my surprise, he invited me for an interview.", True),  # who is "he"?
+        ("Most encouragingly, they stress that anyone can contribute.", True),
+        ("In the end, I joined the lab.", False),
+        ("In practice, it is fine to skip the proofs.", False),  # an "it" that points at nothing
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"
         # "both" of two things an earlier sentence names ("math or coding"), not of its own two

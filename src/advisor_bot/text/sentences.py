@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 12
+SPLITTER_VERSION = 13
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -158,6 +158,11 @@ _DOING_EARLIER = re.compile(
 )
 
 
+# A person named only before, after an opening phrase: "To my surprise, he invited me for an
+# interview." ("he" first is in _LEANING already).
+_PHRASE_THEN_PERSON = re.compile(r"^[^,;:.!?]{1,30},\s+(?:he|she|they|him|her|them|his|their)\b")
+
+
 # "both" standing alone for two things ("above average in both to do well", "good at both, and
 # ..."), not "both math and coding" nor "both to read and to write". It stands for two things the
 # sentence names itself when an "and" or "or" comes before it ("If you love math and coding, you
@@ -183,7 +188,7 @@ def leans_back(text: str) -> bool:
     low = text.strip().lower().replace("’", "'")
     if any(low.startswith(phrase) and not low[len(phrase) : len(phrase) + 1].isalnum() for phrase in _LEANING_PHRASES):
         return True  # "if so, ..." but not "if someone asks, ..."
-    if _DOING_EARLIER.match(low):
+    if _DOING_EARLIER.match(low) or _PHRASE_THEN_PERSON.match(low):
         return True
     first = low.split(maxsplit=1)[0].strip(",;:.!?\"'“”‘’()") if low else ""
     if first in _LEANING:
