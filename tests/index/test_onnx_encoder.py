@@ -19,9 +19,10 @@ import pytest
 from advisor_bot.index.cpu_load import usable_cores
 from advisor_bot.index.embedding import AutoEmbedder, Embedder, SentenceEmbedder, make_embedder
 from advisor_bot.index.onnx_encoder import (
-    LEGACY_ONNX_FILE,
+    LEGACY_ONNX_FILES,
     LOAD_READINGS,
     ONNX_FILE,
+    UNFUSED_PASSES,
     OnnxEmbedder,
     _batches,
     export,
@@ -276,30 +277,53 @@ def test_the_export_is_fused_into_one_attention_node_per_layer(embedder: Embedde
     assert path.name == ONNX_FILE
     ops = Counter(node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node)
     assert ops["Attention"] == 6  # all-MiniLM-L6-v2 has six layers
-    assert ops["SkipLayerNormalization"] == 12 and ops["EmbedLayerNormalization"] == 1
+    assert ops["EmbedLayerNormalization"] == 1 and ops["BiasGelu"] == 6
+    # each residual Add stays beside its LayerNormalization: onnxruntime 1.30+ runs the fused
+    # SkipLayerNormalization 3x slower, and sessions open without the pass that would fuse it
+    assert ops["LayerNormalization"] == 12 and ops["SkipLayerNormalization"] == 0
     assert sum(ops.values()) < 100
+
+
+def test_sessions_open_without_fusing_the_layer_norms_back(tmp_path: Path, embedder: Embedder) -> None:
+    """The pass named in UNFUSED_PASSES is the one that would undo the export's choice: with it
+    a session's graph holds SkipLayerNormalization again, without it none."""
+    import onnx
+    import onnxruntime as ort
+
+    def optimized(disabled: list[str] | None) -> Counter[str]:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.optimized_model_filepath = str(tmp_path / f"optimized-{bool(disabled)}.onnx")
+        path = str(_onnx(embedder).onnx_path)
+        ort.InferenceSession(path, options, providers=["CPUExecutionProvider"], disabled_optimizers=disabled)
+        graph = onnx.load(options.optimized_model_filepath, load_external_data=False).graph
+        return Counter(node.op_type for node in graph.node)
+
+    assert optimized(None)["SkipLayerNormalization"] == 12  # what makes this test meaningful
+    assert optimized(UNFUSED_PASSES)["SkipLayerNormalization"] == 0
 
 
 def test_an_unfused_export_serves_until_a_build_puts_the_fused_one_in_its_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder
 ) -> None:
-    """An index exported before the fusion (model.onnx) answers on onnxruntime, not torch, and
-    its next build places the fused export, switches to it and deletes the unfused copies."""
+    """An index exported before (model.onnx unfused, model.fused.onnx with SkipLayerNormalization)
+    answers on onnxruntime, not torch, the newer export first; its next build places the current
+    export, switches to it and deletes the older copies."""
     fused = _onnx(embedder).onnx_path
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     auto = make_embedder(EmbeddingSettings(), tmp_path / "index")
     assert isinstance(auto, AutoEmbedder)
-    in_index, in_cache = auto.legacy_paths
-    assert in_index.name == in_cache.name == LEGACY_ONNX_FILE
-    for path in (in_index, in_cache):
-        path.parent.mkdir(parents=True)
+    assert [p.name for p in auto.legacy_paths] == [name for name in LEGACY_ONNX_FILES for _ in range(2)]
+    for path in auto.legacy_paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(fused, path)  # its content is no matter here: which file serves is
+    in_index = auto.legacy_paths[0]  # the newer export, in the index
     assert auto.backend == "onnx" and _onnx(auto).onnx_path == in_index
     before = auto.encode_query(TEXTS[0])
     auto.cached_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(fused, auto.cached_path)  # exported on this machine for another project
     auto.prepare_build(tmp_path / "index")
-    assert auto.onnx_path.is_file() and not in_index.exists() and not in_cache.exists()
+    assert auto.onnx_path.is_file() and not any(p.exists() for p in auto.legacy_paths)
     assert _onnx(auto).onnx_path == auto.onnx_path
     np.testing.assert_allclose(auto.encode_query(TEXTS[1]), embedder.encode_query(TEXTS[1]), atol=1e-5)
     np.testing.assert_allclose(before, embedder.encode_query(TEXTS[0]), atol=1e-5)

@@ -135,7 +135,7 @@ class AutoEmbedder:
     export and the torch import it needs."""
 
     def __init__(self, settings: EmbeddingSettings, model_dir: Path, index_dir: Path) -> None:
-        from .onnx_encoder import encoder_path, fingerprint
+        from .onnx_encoder import LEGACY_ONNX_FILES, encoder_path, fingerprint
 
         self.settings = settings
         self.model_dir = model_dir
@@ -144,10 +144,12 @@ class AutoEmbedder:
         self._fingerprint = fingerprint(model_dir)
         self.onnx_path = encoder_path(index_dir, model_dir)
         self.cached_path = cached_encoder_path(self._fingerprint)
-        # exported unfused before 2026-12-07: the same vectors, so they serve until a build exports
-        self.legacy_paths = (
-            encoder_path(index_dir, model_dir, legacy=True),
-            cached_encoder_path(self._fingerprint, legacy=True),
+        # exported before (onnx_encoder.LEGACY_ONNX_FILES): the same vectors, so they serve until a
+        # build exports anew; the newer first, the index's copy before the cache's
+        self.legacy_paths = tuple(
+            path
+            for name in LEGACY_ONNX_FILES
+            for path in (encoder_path(index_dir, model_dir, name), cached_encoder_path(self._fingerprint, name))
         )
         self._impl: Any = None
         self._lock = threading.Lock()
@@ -231,17 +233,17 @@ class AutoEmbedder:
         except Exception as exc:  # an exporter failure must not stop a build: torch still encodes
             log.warning("could not export %s to ONNX (%s); encoding with sentence-transformers", self._name, exc)
             return
-        for legacy in self.legacy_paths:  # the unfused export is not needed any more (90 MB each)
+        for legacy in self.legacy_paths:  # the older exports are not needed any more (90 MB each)
             with contextlib.suppress(OSError):
                 legacy.unlink(missing_ok=True)
 
 
-def cached_encoder_path(fingerprint: str, *, legacy: bool = False) -> Path:
+def cached_encoder_path(fingerprint: str, name: str | None = None) -> Path:
     """Where the user's cache keeps an exported model ($XDG_CACHE_HOME, else ~/.cache)."""
-    from .onnx_encoder import LEGACY_ONNX_FILE, ONNX_FILE
+    from .onnx_encoder import ONNX_FILE
 
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "advisor-bot" / "encoders" / fingerprint / (LEGACY_ONNX_FILE if legacy else ONNX_FILE)
+    return base / "advisor-bot" / "encoders" / fingerprint / (name or ONNX_FILE)
 
 
 def _place(source: Path, target: Path) -> None:

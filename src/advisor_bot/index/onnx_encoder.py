@@ -59,8 +59,15 @@ from .query_cache import QueryVectors
 log = logging.getLogger("advisor_bot")
 
 ENCODERS_DIR = "encoders"
-ONNX_FILE = "model.fused.onnx"
-LEGACY_ONNX_FILE = "model.onnx"  # exported unfused, before 2026-12-07: the same vectors, slower
+ONNX_FILE = "model.fused-ln.onnx"
+# older exports, newest first: the same vectors, slower; each serves until a build exports anew
+LEGACY_ONNX_FILES = (
+    "model.fused.onnx",  # with onnxruntime's SkipLayerNormalization, 3x slower since onnxruntime 1.30
+    "model.onnx",  # unfused, before 2026-12-07
+)
+# onnxruntime's own graph pass that would fuse the export's Add + LayerNormalization back into
+# SkipLayerNormalization when a session opens (see _fuse)
+UNFUSED_PASSES = ["SkipLayerNormFusion"]
 OPSET = 17
 
 
@@ -112,8 +119,8 @@ def pipeline_of(model_dir: Path) -> tuple[str, bool, int] | None:
         return None
 
 
-def encoder_path(index_dir: Path, model_dir: Path, *, legacy: bool = False) -> Path:
-    return index_dir / ENCODERS_DIR / fingerprint(model_dir) / (LEGACY_ONNX_FILE if legacy else ONNX_FILE)
+def encoder_path(index_dir: Path, model_dir: Path, name: str = ONNX_FILE) -> Path:
+    return index_dir / ENCODERS_DIR / fingerprint(model_dir) / name
 
 
 def export(model_dir: Path, target: Path, *, fused: bool = True) -> None:
@@ -177,14 +184,22 @@ def export(model_dir: Path, target: Path, *, fused: bool = True) -> None:
 
 def _fuse(path: str, config: Any) -> None:
     """Fuse the traced graph in place with onnxruntime's transformer optimizer (a BERT-style
-    model's attention, embeddings, LayerNorms and GELUs); a model it cannot fuse is left as traced."""
+    model's attention, embeddings, LayerNorms and GELUs); a model it cannot fuse is left as traced.
+    Each residual Add stays beside its LayerNormalization: onnxruntime 1.30-1.32 run the fused
+    SkipLayerNormalization about 3x slower than 1.28 did (0.59 against 0.19 ms a question on one
+    thread), and the two plain nodes take 0.25 ms (docs/PERFORMANCE.md)."""
     heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
     try:
+        from onnxruntime.transformers.fusion_options import FusionOptions
         from onnxruntime.transformers.optimizer import optimize_model
 
+        options = FusionOptions("bert")
+        options.enable_skip_layer_norm = False
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fused = optimize_model(path, model_type="bert", num_heads=heads, hidden_size=hidden)
+            fused = optimize_model(
+                path, model_type="bert", num_heads=heads, hidden_size=hidden, optimization_options=options
+            )
         if not fused.get_fused_operator_statistics().get("Attention"):
             return  # nothing fused that matters: keep the traced graph
         fused.save_model_to_file(path)
@@ -260,7 +275,10 @@ class OnnxEmbedder:
                 before = thread_ids(self.tasks)
                 try:
                     self._sessions[key] = ort.InferenceSession(
-                        str(self.onnx_path), options, providers=["CPUExecutionProvider"]
+                        str(self.onnx_path),
+                        options,
+                        providers=["CPUExecutionProvider"],
+                        disabled_optimizers=UNFUSED_PASSES,
                     )
                 except Exception as exc:  # onnxruntime raises its own exception types
                     raise ModelLoadError(
