@@ -62,6 +62,7 @@ def test_an_authors_name_is_not_an_unknown_word(bot: Advisor) -> None:
     bm25 = bot.index.bm25
     assert [w for w, _ in unknown_words("what did Lovelace say about LeetCode", bm25)] == ["lovelace"]
     assert unknown_words("what did Lovelace say about LeetCode", bm25, frozenset({"sam", "lovelace"})) == []
+    assert unknown_words("what did the Lovelaces say", bm25, frozenset({"lovelace"})) == []  # a plural
 
 
 def test_chat_filler_and_numbers_are_not_informative(bot: Advisor) -> None:

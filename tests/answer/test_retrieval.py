@@ -102,6 +102,12 @@ def test_bm25_finds_an_exact_name(bot: Advisor) -> None:
 
 AUTHORED = {
     "practice-notes.md": "---\ntitle: Notes\nauthor: Sam Practice\n---\n\nI kept a notebook of every failed run.\n",
+    # an author whose name is two words the essays use ("will", "young")
+    "late-start.md": (
+        "---\ntitle: A Late Start\nauthor: Will Young\n---\n\n"
+        "When I was young I wanted to build robots. I learned to code late, at thirty.\n"
+    ),
+    "mentors.md": "---\ntitle: Mentors\n---\n\nYoung researchers should find a mentor early.\n",
     "lovelace.md": (
         "---\ntitle: A Long Road\nauthor: Sam Lovelace\n---\n\n"
         "My first two years went into building robots for a competition. "
@@ -131,6 +137,8 @@ def test_an_author_is_named_by_full_name_or_by_a_rare_name_of_their_own(authored
     assert names.named_in("how should I practice coding?") == []  # the essays use the word: not a name
     assert names.named_in("what does Ada Example say about LeetCode?") == ["interviews"]
     assert names.named_in("how do I prepare?") == []
+    # a name made only of words the essays use is read as words
+    assert names.named_in("will a young engineer still need to practice LeetCode?") == []
 
 
 def test_a_question_naming_an_author_finds_their_essay(authored: Advisor) -> None:
@@ -157,6 +165,18 @@ def test_a_question_naming_an_author_is_answered_from_their_essay(authored: Advi
     assert {c.passage.document.doc_id for c in loose.ask(question).citations} != {
         "lovelace"
     }  # what makes this test meaningful
+
+
+def test_a_follow_up_naming_another_author_is_answered_by_them(authored: Advisor) -> None:
+    """The condensed follow-up carries the author asked about before ("... lovelace say failed
+    runs papers"); the one the user names now answers, not both."""
+    history = [
+        {"role": "user", "content": "what did lovelace say about failed runs and papers?"},
+        {"role": "assistant", "content": "Only after that did I write a paper, and it took eighteen months."},
+    ]
+    answer = authored.ask("and Sam Practice?", history=history)
+    assert "lovelace" in answer.query.text.lower()  # both are named in what retrieval searches with
+    assert {c.passage.document.doc_id for c in answer.citations} == {"practice-notes"}
 
 
 def test_k_is_bounded_by_the_index(bot: Advisor) -> None:

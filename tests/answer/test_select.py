@@ -395,11 +395,12 @@ def statement(text: str) -> Unit:
     return Unit(text=text, start=0, end=len(text), kind=UnitKind.STATEMENT, block=0, dependent=False)
 
 
-def _passage_of(markdown: str, start: int = 0, rank: int = 1) -> Passage:
+def _passage_of(markdown: str, start: int = 0, rank: int = 1, doc_id: str = "story") -> Passage:
     """A real Passage holding the sentence units of a markdown text, found at `start` of its
     document (two passages of the same document may overlap)."""
-    doc = Document(doc_id="story", title="Story", text=markdown, path="story.md", sha256="0" * 64)
-    chunk = Chunk(f"c{start}", "story", "", markdown, start, start + len(markdown), units=tuple(split_units(markdown)))
+    doc = Document(doc_id=doc_id, title=doc_id.title(), text=markdown, path=f"{doc_id}.md", sha256="0" * 64)
+    units = tuple(split_units(markdown))
+    chunk = Chunk(f"{doc_id}{start}", doc_id, "", markdown, start, start + len(markdown), units=units)
     return Passage(chunk=chunk, document=doc, score=1.0 / rank, rank=rank)
 
 
@@ -477,6 +478,32 @@ def test_an_options_statement_pointing_back_needs_what_it_points_to(embedder: Em
     sides = [p.units[0].text for p in points if p.side]
     assert sides and not sides[0].startswith("After these refusals")
     assert [p.units[0].text[:20] for p in points[:1]] == ["Ask many professors "]
+
+
+def test_a_named_author_answers_unless_nothing_of_theirs_can_be_said(embedder: Embedder) -> None:
+    """A question naming an author is answered from their essay; when its only close sentence
+    cannot be said (it leans on a heading), the other essays answer as before."""
+
+    def with_vectors(p: Passage) -> Passage:
+        return dataclasses.replace(p, unit_vectors=embedder.encode([u.text for u in p.units]))
+
+    guide = with_vectors(
+        _passage_of("Practice LeetCode problems every week before coding interviews.\n", doc_id="guide")
+    )
+    said = with_vectors(_passage_of("I practised LeetCode for months before my coding interviews.\n", doc_id="story"))
+    leaning = with_vectors(
+        _passage_of("# Interviews\n\nThese interviews test coding with LeetCode problems.\n", doc_id="story")
+    )
+    question = "what does the author say about LeetCode for coding interviews?"
+    query = Query(question, standalone=question, vector=embedder.encode_query(question))
+
+    def sources(passages: list[Passage], named: tuple[str, ...]) -> set[str]:
+        points = select_points(query, passages, AnswerSettings(), named=named)
+        return {passages[p.passage - 1].document.doc_id for p in points}
+
+    assert sources([guide, said], ()) == {"guide", "story"}  # what makes this test meaningful
+    assert sources([guide, said], ("story",)) == {"story"}
+    assert sources([guide, leaning], ("story",)) == {"guide"}  # nothing of the author's can be said
 
 
 def test_the_opening_point_says_the_rare_words_of_the_question() -> None:

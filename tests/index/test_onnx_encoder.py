@@ -324,6 +324,11 @@ def test_an_unfused_export_serves_until_a_build_puts_the_fused_one_in_its_place(
     shutil.copyfile(fused, auto.cached_path)  # exported on this machine for another project
     auto.prepare_build(tmp_path / "index")
     assert auto.onnx_path.is_file() and not any(p.exists() for p in auto.legacy_paths)
+    # an older copy left beside the current one (a build of an older version, a crash) goes too
+    for path in auto.legacy_paths:
+        shutil.copyfile(fused, path)
+    auto.prepare_build(tmp_path / "index")
+    assert not any(p.exists() for p in auto.legacy_paths)
     assert _onnx(auto).onnx_path == auto.onnx_path
     np.testing.assert_allclose(auto.encode_query(TEXTS[1]), embedder.encode_query(TEXTS[1]), atol=1e-5)
     np.testing.assert_allclose(before, embedder.encode_query(TEXTS[0]), atol=1e-5)

@@ -248,6 +248,10 @@ def test_classify(text: str, kind: UnitKind) -> None:
         ("To my surprise, he invited me for an interview.", True),  # who is "he"?
         ("Most encouragingly, they stress that anyone can contribute.", True),
         ("In the end, I joined the lab.", False),
+        ("When I met my advisor, he told me to read more.", False),  # the clause names its own person
+        ("After my sister graduated, she joined Google.", False),
+        ("If you ask professors, they will often say yes.", False),
+        ("When Andrej Karpathy left, he wrote a blog.", False),
         ("In practice, it is fine to skip the proofs.", False),  # an "it" that points at nothing
         ("Professors often work at universities.", False),
         ("Theory matters less than you think.", False),  # "Theory" is not "They"

@@ -119,7 +119,8 @@ class AnswerPipeline:
         coverage, relevance, uncovered = grade(
             query, passages, retriever.index.bm25, self.embedder, self.settings, names=retriever.author_words
         )
-        named = retriever.authors_named_in(query.text)
+        # the user's own words first: a follow-up's condensed query carries the author asked about before
+        named = retriever.authors_named_in(query.question) or retriever.authors_named_in(query.text)
         points = select_points(query, passages, self.settings, named=named) if coverage is not Coverage.REFUSED else []
         resources = select_resources(passages, points, self.settings, question=query.text) if points else []
         if not points and not resources:

@@ -171,10 +171,13 @@ def unknown_words(question: str, bm25: BM25Index, names: frozenset[str] = frozen
     if total <= 0:
         return []
     typed = {stem_word(w): w for w in WORD.findall(question.lower())}
+    # a name weighs in the share like any word the essays use (as when they say it: the
+    # thresholds were calibrated so), but is never missing ("Lovelaces" too)
+    named = {stem_word(name) for name in names}
     return [
         (typed.get(stem, stem), w / total)
         for stem, (w, df) in weights.items()
-        if df == 0 and not bm25.knows_prefix(stem, SHARED_PREFIX) and typed.get(stem, stem) not in names
+        if df == 0 and not bm25.knows_prefix(stem, SHARED_PREFIX) and stem not in named
     ]
 
 

@@ -330,11 +330,13 @@ class AuthorNames:
         stop = stopwords()
         common = max(1, len(index.chunks) // 100)
         used = dict(index.bm25.term_stats(" ".join(parts))) if parts else {}
-        self._single = {
-            part: next(iter(ids))
-            for part, ids in parts.items()
-            if len(ids) == 1 and len(part) >= 3 and part not in stop and used.get(stem_word(part), 0) <= common
-        }
+
+        def rare(part: str) -> bool:
+            return len(part) >= 3 and part not in stop and used.get(stem_word(part), 0) <= common
+
+        # a full name of words only ("Will Young") is read as words: "will a young engineer ..."
+        self._full = [(name, doc_id) for name, doc_id in self._full if any(rare(part) for part in name)]
+        self._single = {part: next(iter(ids)) for part, ids in parts.items() if len(ids) == 1 and rare(part)}
 
     def named_in(self, question: str) -> list[str]:
         """The essays whose author the question names, in the order it names them."""

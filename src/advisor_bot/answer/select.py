@@ -64,7 +64,21 @@ def select_points(
         return []
     candidates = _candidates(query.vector, passages, settings, question=query.text)
     if named and not query.sides and settings.named_author_only:
-        candidates = _from_named(candidates, passages, named, settings.min_similarity)
+        # "what did Nathan Lambert say about blogging" is answered by him, not by the guide that
+        # tells readers to blog, nor padded with another student's story; when nothing of his
+        # can be said, by whoever can say something
+        own = [c for c in candidates if passages[c.passage - 1].document.doc_id in named]
+        if own and len(own) < len(candidates):
+            points = _select(query, passages, settings, own)
+            if points:
+                return points
+    return _select(query, passages, settings, candidates)
+
+
+def _select(
+    query: Query, passages: Sequence[Passage], settings: AnswerSettings, candidates: list[Candidate]
+) -> list[Point]:
+    """select_points among the given candidates (best first)."""
     if not candidates:
         return []
     best = max(c.cosine for c in candidates)
@@ -140,16 +154,6 @@ def select_points(
                 chosen.insert(min(1 + sum(1 for p in chosen if p.side), len(chosen)), point)
                 break
     return chosen
-
-
-def _from_named(
-    candidates: list[Candidate], passages: Sequence[Passage], named: Sequence[str], floor: float
-) -> list[Candidate]:
-    """The candidates of the essays whose author the question names, when one of them may be
-    said: "what did Nathan Lambert say about blogging" is answered by him, not by the guide
-    that tells readers to blog, nor padded with another student's story."""
-    own = [c for c in candidates if passages[c.passage - 1].document.doc_id in named]
-    return own if own and max(c.cosine for c in own) >= floor else candidates
 
 
 def _without_orphans(

@@ -217,6 +217,7 @@ class AutoEmbedder:
         there, else exported (once per model and machine; needs torch) into both. A failed
         export leaves sentence-transformers in use."""
         if self.onnx_path.is_file():
+            self._drop_older_exports()  # left behind by a build of an older version, or a crash
             return
         from .onnx_encoder import export
 
@@ -233,7 +234,11 @@ class AutoEmbedder:
         except Exception as exc:  # an exporter failure must not stop a build: torch still encodes
             log.warning("could not export %s to ONNX (%s); encoding with sentence-transformers", self._name, exc)
             return
-        for legacy in self.legacy_paths:  # the older exports are not needed any more (90 MB each)
+        self._drop_older_exports()
+
+    def _drop_older_exports(self) -> None:
+        """The older exports are not needed once the current one is in the index (90 MB each)."""
+        for legacy in self.legacy_paths:
             with contextlib.suppress(OSError):
                 legacy.unlink(missing_ok=True)
 

@@ -18,7 +18,7 @@ from ..records import Unit, UnitKind
 from .markdown import Block, parse_blocks
 
 # Bump when units change: indexes record it, and a build re-embeds units whose bounds moved.
-SPLITTER_VERSION = 13
+SPLITTER_VERSION = 14
 SHORT_ITEM_WORDS = 8
 SEGMENTERS = ("pysbd", "blingfire")
 
@@ -158,9 +158,13 @@ _DOING_EARLIER = re.compile(
 )
 
 
-# A person named only before, after an opening phrase: "To my surprise, he invited me for an
-# interview." ("he" first is in _LEANING already).
-_PHRASE_THEN_PERSON = re.compile(r"^[^,;:.!?]{1,30},\s+(?:he|she|they|him|her|them|his|their)\b")
+# A person named only before, after a short opening phrase: "To my surprise, he invited me for an
+# interview." ("he" first is in _LEANING already). Not after a clause that names its own person
+# ("When I met my advisor, he told me ...", "If you ask professors, they ...").
+_PHRASE_THEN_PERSON = re.compile(
+    r"^(?!(?:when|whenever|after|before|if|unless|because|since|as|while|once|although|though|until|where)\b)"
+    r"(?:[^\s,;:.!?]+\s+){0,2}[^\s,;:.!?]+,\s+(?:he|she|they|him|her|them|his|their)\b"
+)
 
 
 # "both" standing alone for two things ("above average in both to do well", "good at both, and
