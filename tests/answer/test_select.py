@@ -14,6 +14,7 @@ from helpers import write_tiny_corpus
 from advisor_bot import Advisor, Passage, Point, Query, Settings, Unit, UnitKind
 from advisor_bot.answer.select import (
     _lead_first,
+    _lead_on,
     _list_lead_in,
     _speakers,
     _with_context,
@@ -521,6 +522,41 @@ def test_the_opening_point_says_the_rare_words_of_the_question() -> None:
     chosen = [sequel, general]
     _lead_first(chosen, weights, 0.1)
     assert chosen[0] is general
+
+
+def test_a_follow_up_opens_on_what_the_user_asks_now(embedder: Embedder) -> None:
+    """ "what about the math part?" after a question on interviews: the condensed query still
+    carries the interviews, so lines on interviews score best, but the line on math opens."""
+    story = _passage_of(
+        "I have been through some technical interviews, and with a good foundation you should be fine. "
+        "Prepare for technical interviews by practising coding problems every week. "
+        "Prepare to explain your projects in technical interviews in detail. "
+        "Technical interviews for research roles also ask about recent papers. "
+        "Review math and probability, as it is the heart of the field.\n"
+    )
+    story = dataclasses.replace(story, unit_vectors=embedder.encode([u.text for u in story.units]))
+    standalone = "the math part? prepare technical interviews"
+    follow_up = Query(
+        "what about the math part?",
+        history=({"role": "user", "content": "how do i prepare for technical interviews?"},),
+        standalone=standalone,
+        vector=embedder.encode_query(standalone),
+    )
+    alone = dataclasses.replace(follow_up, question=standalone, history=())
+    assert not select_points(alone, [story], AnswerSettings())[0].text.startswith("Review math")  # meaningful
+    assert select_points(follow_up, [story], AnswerSettings())[0].text.startswith("Review math")
+
+
+def test_the_opening_moves_to_the_point_saying_more_of_the_weighted_words() -> None:
+    general = Point(1, (statement("I have been through some technical interviews, and you should be fine."),), 0.60)
+    lead_in = Unit("General cons about research:", 0, 28, UnitKind.LEAD, 1)
+    cons = Point(1, (lead_in, statement("It can be very discouraging at times.")), 0.50)
+    sequel = Point(2, (statement("All the other cons are also minor."),), 0.55)
+    chosen = [general, sequel, cons]
+    _lead_on(chosen, {"con": 1.0})
+    assert chosen == [cons, general, sequel]  # the lead-in says it; the sequel never opens
+    _lead_on(chosen, {})
+    assert chosen == [cons, general, sequel]
 
 
 def test_a_list_item_opening_on_it_comes_with_the_lists_lead_in(bot: Advisor) -> None:

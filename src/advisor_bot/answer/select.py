@@ -13,7 +13,8 @@ researches of NTU professors." near "do i need to know CUDA?"); a short sentence
 chosen one ("Keep it under 150 words.") comes along, unless it is the essay signing off. A
 sentence pointing back to one the answer does not say ("After these refusals ...") is said only
 when it comes close to the best (an option's statement, never). A question naming an author
-("what did Nathan Lambert say about ...") is answered from that author's essay when it can be.
+("what did Nathan Lambert say about ...") is answered from that author's essay when it can be. A
+follow-up ("what about the math part?") opens on the point that says most of the user's new words.
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
 courses ... are also great" follows, it does not lead). A question asking how long or how far
@@ -32,6 +33,7 @@ from ..settings import AnswerSettings
 from ..text.amounts import asks_span, holds_span
 from ..text.style import asks_about_someone, opens_an_answer, style_lift, talks_about_itself
 from ..text.words import content_stems
+from .relevance import informative_stems
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,6 +122,10 @@ def _select(
         vectors = [v for c in made_by if (v := _unit_vector(passages[c.passage - 1], c.unit)) is not None]
         chosen = kept
     _lead_first(chosen, _word_weights(question_words, said), settings.lead_word_weight)
+    if query.history and query.text != query.question:
+        # a follow-up ("what about the math part?") opens on what the user asks now, not on
+        # what the earlier turn asked and the condensed query still carries
+        _lead_on(chosen, _word_weights(set(informative_stems(query.question)), said))
     speakers = _speakers(query, passages)
     asked_of_both = _asked_of_both(query, said) if speakers else (lambda words: 0.0)
     for side in query.sides:
@@ -229,6 +235,21 @@ def _lead_first(chosen: list[Point], weights: dict[str, float], word_weight: flo
 
     best = max(choices, key=merit)
     if best:
+        chosen.insert(0, chosen.pop(best))
+
+
+def _lead_on(chosen: list[Point], weights: dict[str, float]) -> None:
+    """Open on the first point that says the most of the weighted words, when the opening
+    point says less of them; the points said stay the same."""
+    if not weights or not chosen:
+        return
+
+    def share(p: Point) -> float:
+        return sum(weights[w] for w in weights.keys() & content_stems(p.text))  # a list's lead-in too
+
+    shares = [share(p) if opens_an_answer(p.sentences[0].text) else 0.0 for p in chosen]
+    best = max(range(len(chosen)), key=lambda i: (shares[i], -i))
+    if shares[best] > shares[0]:
         chosen.insert(0, chosen.pop(best))
 
 
