@@ -396,13 +396,22 @@ def statement(text: str) -> Unit:
     return Unit(text=text, start=0, end=len(text), kind=UnitKind.STATEMENT, block=0, dependent=False)
 
 
-def _passage_of(markdown: str, start: int = 0, rank: int = 1, doc_id: str = "story") -> Passage:
+def _passage_of(
+    markdown: str, start: int = 0, rank: int = 1, doc_id: str = "story", embedder: Embedder | None = None
+) -> Passage:
     """A real Passage holding the sentence units of a markdown text, found at `start` of its
-    document (two passages of the same document may overlap)."""
+    document (two passages of the same document may overlap), with its units' vectors when an
+    embedder is given."""
     doc = Document(doc_id=doc_id, title=doc_id.title(), text=markdown, path=f"{doc_id}.md", sha256="0" * 64)
     units = tuple(split_units(markdown))
     chunk = Chunk(f"{doc_id}{start}", doc_id, "", markdown, start, start + len(markdown), units=units)
-    return Passage(chunk=chunk, document=doc, score=1.0 / rank, rank=rank)
+    vectors = embedder.encode([u.text for u in units]) if embedder is not None else None
+    return Passage(chunk=chunk, document=doc, score=1.0 / rank, rank=rank, unit_vectors=vectors)
+
+
+def _asked(question: str, embedder: Embedder, sides: tuple[Side, ...] = ()) -> Query:
+    """A standalone question as the pipeline makes it, with its vector."""
+    return Query(question, standalone=question, vector=embedder.encode_query(question), sides=sides)
 
 
 def test_a_sentence_pointing_back_is_said_only_with_what_it_points_to_or_when_close() -> None:
@@ -450,11 +459,10 @@ def test_select_points_drops_a_sentence_pointing_back_only_below_the_orphan_floo
     story = _passage_of(
         "Ask many professors for research opportunities, even the ones who seem far too busy to reply. "
         "I asked two professors to join their groups and they said no. The important part was asking. "
-        "After these refusals I had no real leads in research for the rest of my first year.\n"
+        "After these refusals I had no real leads in research for the rest of my first year.\n",
+        embedder=embedder,
     )
-    story = dataclasses.replace(story, unit_vectors=embedder.encode([u.text for u in story.units]))
-    question = "how do i find research opportunities after professors refuse me?"
-    query = Query(question, standalone=question, vector=embedder.encode_query(question))
+    query = _asked("how do i find research opportunities after professors refuse me?", embedder)
 
     def said(floor: float) -> list[str]:
         return [p.units[0].text[:20] for p in select_points(query, [story], AnswerSettings(orphan_floor=floor))]
@@ -469,12 +477,11 @@ def test_an_options_statement_pointing_back_needs_what_it_points_to(embedder: Em
     story = _passage_of(
         "Ask many professors for research opportunities, even the ones who seem far too busy to reply. "
         "I asked two professors to join their groups and they said no. "
-        "After these refusals I had no real leads in research for the rest of my first year.\n"
+        "After these refusals I had no real leads in research for the rest of my first year.\n",
+        embedder=embedder,
     )
-    story = dataclasses.replace(story, unit_vectors=embedder.encode([u.text for u in story.units]))
-    question = "should I ask professors or accept having no leads for a year?"
     side = Side("no leads for a year", embedder.encode_query("no leads for a year"))
-    query = Query(question, standalone=question, vector=embedder.encode_query(question), sides=(side,))
+    query = _asked("should I ask professors or accept having no leads for a year?", embedder, sides=(side,))
     points = select_points(query, [story], AnswerSettings(max_statements=1))
     sides = [p.units[0].text for p in points if p.side]
     assert sides and not sides[0].startswith("After these refusals")
@@ -484,19 +491,16 @@ def test_an_options_statement_pointing_back_needs_what_it_points_to(embedder: Em
 def test_a_named_author_answers_unless_nothing_of_theirs_can_be_said(embedder: Embedder) -> None:
     """A question naming an author is answered from their essay; when its only close sentence
     cannot be said (it leans on a heading), the other essays answer as before."""
-
-    def with_vectors(p: Passage) -> Passage:
-        return dataclasses.replace(p, unit_vectors=embedder.encode([u.text for u in p.units]))
-
-    guide = with_vectors(
-        _passage_of("Practice LeetCode problems every week before coding interviews.\n", doc_id="guide")
+    guide = _passage_of(
+        "Practice LeetCode problems every week before coding interviews.\n", doc_id="guide", embedder=embedder
     )
-    said = with_vectors(_passage_of("I practised LeetCode for months before my coding interviews.\n", doc_id="story"))
-    leaning = with_vectors(
-        _passage_of("# Interviews\n\nThese interviews test coding with LeetCode problems.\n", doc_id="story")
+    said = _passage_of(
+        "I practised LeetCode for months before my coding interviews.\n", doc_id="story", embedder=embedder
     )
-    question = "what does the author say about LeetCode for coding interviews?"
-    query = Query(question, standalone=question, vector=embedder.encode_query(question))
+    leaning = _passage_of(
+        "# Interviews\n\nThese interviews test coding with LeetCode problems.\n", doc_id="story", embedder=embedder
+    )
+    query = _asked("what does the author say about LeetCode for coding interviews?", embedder)
 
     def sources(passages: list[Passage], named: tuple[str, ...]) -> set[str]:
         points = select_points(query, passages, AnswerSettings(), named=named)
@@ -532,9 +536,9 @@ def test_a_follow_up_opens_on_what_the_user_asks_now(embedder: Embedder) -> None
         "Prepare for technical interviews by practising coding problems every week. "
         "Prepare to explain your projects in technical interviews in detail. "
         "Technical interviews for research roles also ask about recent papers. "
-        "Review math and probability, as it is the heart of the field.\n"
+        "Review math and probability, as it is the heart of the field.\n",
+        embedder=embedder,
     )
-    story = dataclasses.replace(story, unit_vectors=embedder.encode([u.text for u in story.units]))
     standalone = "the math part? prepare technical interviews"
     follow_up = Query(
         "what about the math part?",
