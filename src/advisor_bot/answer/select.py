@@ -118,7 +118,7 @@ def _select(
     kept = _without_orphans(chosen, [c.cosine for c in made_by], passages, best * settings.orphan_floor)
     if len(kept) < len(chosen):  # what the dropped points said is free again for the options below
         made_by = [c for p, c in zip(chosen, made_by, strict=True) if p in kept]
-        used = {_key(passages[p.passage - 1], u) for p in kept for u in p.units if u.kind is not UnitKind.LEAD}
+        used = _keys(kept, passages, leads=False)
         vectors = [v for c in made_by if (v := _unit_vector(passages[c.passage - 1], c.unit)) is not None]
         chosen = kept
     _lead_first(chosen, _word_weights(question_words, said), settings.lead_word_weight)
@@ -132,6 +132,7 @@ def _select(
         if side.vector is None or any(p.side == side.label for p in chosen):
             continue
         options = _candidates(side.vector, passages, settings, question=query.text, also=query.vector)
+        said_now = _keys(chosen, passages)  # what the candidates' sentences may lean on
         if speakers:
             # a side naming its source ("the Berkeley PhD guy") is heard from that source, first
             # on what is asked of both sides ("have more papers"), rare words counting most
@@ -150,7 +151,6 @@ def _select(
                 chosen[chosen.index(already)] = Point(already.passage, already.units, already.score, side.label)
                 break
             context = _with_context(passages[c.passage - 1].units, c.unit)
-            said_now = {_key(passages[p.passage - 1], u) for p in chosen for u in p.units}
             if context is not None and _orphaned(
                 passages, c.passage, passages[c.passage - 1].units[context[0]], said_now
             ):
@@ -173,7 +173,7 @@ def _without_orphans(
     an answer is never emptied (a partial answer with one such line beats none)."""
     kept = list(zip(chosen, cosines, strict=True))
     while True:
-        said = {_key(passages[p.passage - 1], u) for p, _ in kept for u in p.units}
+        said = _keys([p for p, _ in kept], passages)
         still = [(p, c) for p, c in kept if c >= floor or not _orphaned(passages, p.passage, p.units[0], said)]
         if len(still) == len(kept):
             break
@@ -210,6 +210,12 @@ def _sentence_before(passages: Sequence[Passage], number: int, unit: Unit) -> tu
 def _key(passage: Passage, unit: Unit) -> tuple[str, int]:
     """Where a sentence is in its document: the same sentence in two overlapping chunks has one key."""
     return (passage.document.doc_id, passage.chunk.start + unit.start)
+
+
+def _keys(points: Sequence[Point], passages: Sequence[Passage], *, leads: bool = True) -> set[tuple[str, int]]:
+    """Where the points' sentences are in their documents (`_key`), their lists' lead-ins too
+    unless `leads` is False."""
+    return {_key(passages[p.passage - 1], u) for p in points for u in p.units if leads or u.kind is not UnitKind.LEAD}
 
 
 def _unit_vector(passage: Passage, unit: int) -> np.ndarray | None:
