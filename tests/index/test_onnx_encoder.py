@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from advisor_bot.errors import ModelLoadError
 from advisor_bot.index.cpu_load import usable_cores
 from advisor_bot.index.embedding import AutoEmbedder, Embedder, SentenceEmbedder, make_embedder
 from advisor_bot.index.onnx_encoder import (
@@ -244,6 +245,43 @@ def test_preloading_asks_what_an_idle_machine_needs_and_leaves_the_decision_alon
     assert encoder._spins_now(2, idle=True) is True
     assert encoder._decided[1] is False
     assert encoder._spins_now(2) is False  # reused
+
+
+def test_a_question_asked_while_preloading_waits_and_runs_on_the_preloaded_session(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    """While the preload builds the question session, its thread is one more running task; a
+    question reading the load then took it for another process's and built a second session
+    beside the first (~0.3 s and ~120 MB on a cold `ask`). It now waits for the preload. The
+    slow build is a test double: the load file says two tasks run while it builds."""
+    encoder = _auto(embedder, tmp_path)
+    _running(encoder, 1)
+    build = encoder.query_session
+
+    def slow_build() -> object:
+        _running(encoder, 2)  # the preloading thread and the asking one
+        time.sleep(0.3)
+        try:
+            return build()
+        finally:
+            _running(encoder, 1)
+
+    encoder.query_session = slow_build  # type: ignore[method-assign]
+    encoder.preload()
+    vector = encoder.encode_query(TEXTS[0])
+    assert set(encoder._sessions) == {(2, True)}
+    np.testing.assert_allclose(vector, _onnx(embedder).encode([TEXTS[0]])[0], atol=1e-5)
+
+
+def test_a_failed_preload_leaves_the_question_to_report_the_error(embedder: Embedder, tmp_path: Path) -> None:
+    """A preload that fails does not leave questions waiting: the first one builds the session
+    itself and raises what went wrong."""
+    encoder = _auto(embedder, tmp_path)
+    _running(encoder, 1)
+    encoder.onnx_path = tmp_path / "missing.onnx"
+    encoder.preload()
+    with pytest.raises(ModelLoadError, match="index --rebuild"):
+        encoder.encode_query(TEXTS[0])
 
 
 def test_the_embedder_follows_its_export_when_the_cache_copy_goes(

@@ -204,13 +204,10 @@ class AutoEmbedder:
         return self._current().token_counts(texts)
 
     def preload(self) -> None:
-        """Start loading the question encoder on a background thread (onnxruntime builds its
-        session outside the GIL), so it overlaps opening the index: ~0.25 s off a cold `ask`.
-        Not a daemon: a script that exits right after `Advisor.load()` must wait for the session
-        to be built, or onnxruntime aborts the process mid-construction (exit code 134)."""
+        """Start loading the question encoder on a background thread (`OnnxEmbedder.preload`)."""
         impl = self._current()
         if isinstance(impl, OnnxEmbedder):
-            threading.Thread(target=impl.query_session, name="encoder-preload").start()
+            impl.preload()
 
     def prepare_build(self, index_dir: Path) -> None:
         """Put the exported model in the index folder: copied from the user's cache when it is
