@@ -6,6 +6,9 @@ gate asks it which question words the corpus never uses.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +114,43 @@ def test_a_section_named_by_the_question_ranks_above_one_that_only_mentions_it()
     weighted = build([bm25_text(c, "Essay") for c in chunks])
     assert plain.search(question, 1)[0].tolist() == [0]
     assert weighted.search(question, 1)[0].tolist() == [1]
+
+
+def _in_a_fresh_process(script: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_bm25s_is_imported_without_scipy_and_scipy_still_imports_after() -> None:
+    """bm25s imports scipy.sparse for a build backend we do not use, and SciPy every numpy
+    submodule: 0.28 s of a cold `advisor-bot ask`. Only bm25s' own import is turned down."""
+    out = _in_a_fresh_process(
+        "import json, sys\n"
+        "from advisor_bot.index.bm25 import _bm25s\n"
+        "bm25s = _bm25s()\n"
+        "loaded = 'scipy' in sys.modules\n"
+        "import scipy.sparse\n"
+        "print(json.dumps({'loaded': loaded, 'csr': scipy.sparse.csr_matrix.__name__}))\n"
+    )
+    assert out["loaded"] is False and out["csr"] == "csr_matrix"
+    assert not any(type(f).__name__ == "_NoSciPyForBm25s" for f in sys.meta_path)
+
+
+def test_the_numpy_backend_builds_the_matrix_the_scipy_one_does() -> None:
+    """The matrix bm25s builds on its numpy backend (ours) is the one its SciPy backend builds."""
+    script = (
+        "import json, bm25s, numpy as np\n"
+        "from advisor_bot.index.bm25 import _tokenizer\n"
+        "texts = [f'{w} practice interview paper {i}' for i, w in enumerate(['leetcode', 'phd', 'math'] * 20)]\n"
+        "ids = _tokenizer().tokenize(texts, update_vocab=True, return_as='tuple', show_progress=False)\n"
+        "model = bm25s.BM25(k1=1.2, b=0.75, csc_backend='scipy')\n"
+        "model.index(ids, show_progress=False)\n"
+        "print(json.dumps({k: np.asarray(model.scores[k]).tolist() for k in ('data', 'indices', 'indptr')}))\n"
+    )
+    scipy_built = _in_a_fresh_process(script)
+    ours = BM25Index.build(
+        [f"{w} practice interview paper {i}" for i, w in enumerate(["leetcode", "phd", "math"] * 20)], k1=1.2, b=0.75
+    )
+    for key in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(np.asarray(ours._model.scores[key]), np.asarray(scipy_built[key]))

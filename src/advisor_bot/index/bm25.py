@@ -5,10 +5,14 @@ Dense embeddings miss exact names ("URECA", "Mario RL", "@rolandgvc"); BM25 catc
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ..text.words import WORD, stem_word, stopwords
@@ -19,8 +23,40 @@ if TYPE_CHECKING:
 PARAMS_FILE = "advisor_bm25.json"
 
 
+CSC_BACKEND = "numpy"  # bm25s' own build backend: the same matrix as its SciPy one, and no SciPy import
+
+
+class _NoSciPyForBm25s(importlib.abc.MetaPathFinder):
+    """Turns down bm25s' own `import scipy.sparse`, and only that one.
+
+    bm25s imports scipy.sparse on import, for an optional build backend that `CSC_BACKEND`
+    does not use; SciPy in turn imports every numpy submodule (f2py, testing, ...): 0.28 s of
+    a 1.5 s cold `advisor-bot ask` (bench/startup.py). The finder looks at who is importing, so
+    another thread importing SciPy meanwhile gets it as usual."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if name.partition(".")[0] == "scipy" and _importer(sys._getframe(1)) == "bm25s":
+            raise ModuleNotFoundError(f"{name} is not imported for bm25s (advisor_bot.index.bm25)", name=name)
+        return None
+
+
+def _importer(frame: FrameType | None) -> str | None:
+    """The module whose `import` statement is running, past the import machinery's own frames."""
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("importlib"):
+        frame = frame.f_back
+    return None if frame is None else frame.f_globals.get("__name__")
+
+
 def _bm25s() -> Any:  # the bm25s module
-    """bm25s sets its logger to DEBUG on import; keep its chatter out of our console."""
+    """bm25s, imported without SciPy (`_NoSciPyForBm25s`) and with its logger, which it sets to
+    DEBUG on import, kept out of our console."""
+    if "bm25s" not in sys.modules:
+        finder = _NoSciPyForBm25s()
+        sys.meta_path.insert(0, finder)
+        try:
+            import bm25s
+        finally:
+            sys.meta_path.remove(finder)
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -49,7 +85,7 @@ class BM25Index:
         bm25s = _bm25s()
         tokenizer = _tokenizer()
         ids = tokenizer.tokenize(list(texts), update_vocab=True, return_as="tuple", show_progress=False)
-        model = bm25s.BM25(k1=k1, b=b)
+        model = bm25s.BM25(k1=k1, b=b, csc_backend=CSC_BACKEND)
         if texts:
             model.index(ids, show_progress=False)
         return cls(model, tokenizer, len(texts), k1, b)
