@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .answer.pipeline import AnswerPipeline, AnswerStream
 from .answer.retrieval import Searcher
-from .corpus.ingest import AddReport, Upload, add_uploads, remove_added
-from .corpus.loading import CorpusLoad, load_corpus
 from .errors import AdvisorError, IndexMissingError, InvalidQuestionError
 from .generators import GeneratorRegistry
 from .index.embedding import Embedder, make_embedder
@@ -25,6 +23,10 @@ from .index.store import BuildReport, IndexStatus, IndexStore, LoadedIndex
 from .records import Answer, Message, Passage
 from .settings import Settings
 from .text.normalize import clean_input, has_words
+
+if TYPE_CHECKING:  # reading and adding essays is not on the question path: imported when used
+    from .corpus.ingest import AddReport, Upload
+    from .corpus.loading import CorpusLoad
 
 log = logging.getLogger("advisor_bot")
 
@@ -88,6 +90,8 @@ class Advisor:
     # ---------- the index ----------
 
     def load_corpus(self) -> CorpusLoad:
+        from .corpus.loading import load_corpus
+
         loaded = load_corpus(self.settings.corpus_path, max_file_bytes=self.settings.corpus.max_file_bytes)
         self.problems = loaded.problems
         for problem in loaded.problems:
@@ -144,6 +148,8 @@ class Advisor:
         An add is one transaction: the index write lock is taken before any essay is written
         (another writer means nothing is written), and if the index build then fails (disk
         full, permissions), the essays it wrote are taken back, so the corpus is as it was."""
+        from .corpus.ingest import add_uploads, remove_added
+
         limit = self.settings.corpus.max_file_bytes
         if not reindex:
             return add_uploads(items, self.settings.corpus_path, max_bytes=limit, meta=meta, indexed=self._indexed)

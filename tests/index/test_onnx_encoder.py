@@ -273,6 +273,23 @@ def test_a_question_asked_while_preloading_waits_and_runs_on_the_preloaded_sessi
     np.testing.assert_allclose(vector, _onnx(embedder).encode([TEXTS[0]])[0], atol=1e-5)
 
 
+def test_after_a_preload_one_busy_reading_is_a_blip_and_load_seen_throughout_is_load(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    """The idle machine the preloaded session was built for counts as one reading: the first
+    question keeps to it though a task ran at the instant it read the load; LOAD_READINGS busy
+    readings in a row are load, as without a preload."""
+    encoder = _auto(embedder, tmp_path)
+    _running(encoder, 1)
+    encoder.preload()
+    encoder._preloaded.wait()
+    _running(encoder, os.cpu_count() or 1)  # other tasks leave one core
+    encoder.encode_query(TEXTS[0])
+    assert set(encoder._sessions) == {(2, True)}
+    time.sleep(0.2)  # onnxruntime's worker, spinning after the question, is ours and not load: let it sleep
+    assert [encoder._spins_now(2) for _ in range(LOAD_READINGS)][-1] is False
+
+
 def test_a_failed_preload_leaves_the_question_to_report_the_error(embedder: Embedder, tmp_path: Path) -> None:
     """A preload that fails does not leave questions waiting: the first one builds the session
     itself and raises what went wrong."""

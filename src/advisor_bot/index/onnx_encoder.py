@@ -310,7 +310,9 @@ class OnnxEmbedder:
         GIL), overlapping the index opening: ~0.25 s off a cold `ask`. A question asked meanwhile
         waits for it before reading the machine's load: read during the build, the building
         thread looks like another process's load, and the question built a second session
-        beside it (~0.3 s and ~120 MB more on a cold `ask` that opened its index quickly). Not a
+        beside it (~0.3 s and ~120 MB more on a cold `ask` that opened its index quickly); and
+        the idle machine the session was built for counts as one of the readings a load must
+        be seen by (LOAD_READINGS), so one blip at the first question does not do so either. Not a
         daemon: a script that exits right after `Advisor.load()` must wait for the session, or
         onnxruntime aborts the process mid-construction (exit code 134)."""
         self._preloaded.clear()
@@ -318,6 +320,12 @@ class OnnxEmbedder:
         def build() -> None:
             try:
                 self.query_session()
+                threads = self._query_threads()
+                if (threads, True) in self._sessions:
+                    # the idle machine it was built for counts as one reading of the load, so
+                    # that a task running at the instant of the first question's reading (a
+                    # kernel thread) does not build a second session for that one question
+                    self._free.append(threads)
             except Exception as exc:  # the first question builds it again and reports the error
                 log.debug("preloading the question session failed: %s", exc)
             finally:
