@@ -255,11 +255,10 @@ def test_a_question_asked_while_preloading_waits_and_runs_on_the_preloaded_sessi
     beside the first (~0.3 s and ~120 MB on a cold `ask`). It now waits for the preload. The
     slow build is a test double: the load file says two tasks run while it builds."""
     encoder = _auto(embedder, tmp_path)
-    _running(encoder, 1)
+    _running(encoder, os.cpu_count() or 1)  # until the build ends, a reading sees every core but one busy
     build = encoder.query_session
 
     def slow_build() -> object:
-        _running(encoder, 2)  # the preloading thread and the asking one
         time.sleep(0.3)
         try:
             return build()
@@ -287,7 +286,26 @@ def test_after_a_preload_one_busy_reading_is_a_blip_and_load_seen_throughout_is_
     encoder.encode_query(TEXTS[0])
     assert set(encoder._sessions) == {(2, True)}
     time.sleep(0.2)  # onnxruntime's worker, spinning after the question, is ours and not load: let it sleep
-    assert [encoder._spins_now(2) for _ in range(LOAD_READINGS)][-1] is False
+    assert [encoder._spins_now(2) for _ in range(LOAD_READINGS)] == [True] + [False] * (LOAD_READINGS - 1)
+
+
+def test_a_preload_is_done_once_and_seeds_no_reading_for_a_sleeping_session(embedder: Embedder, tmp_path: Path) -> None:
+    """A second preload, or one after a question, builds nothing and adds no reading; one that
+    builds the sleeping session (fewer usable cores than threads) claims no idle core."""
+    encoder = _auto(embedder, tmp_path)
+    _running(encoder, 1)
+    encoder.preload()
+    encoder.preload()  # under way: nothing more
+    assert encoder._preloaded.wait(timeout=60)
+    encoder.preload()  # done: nothing more
+    assert encoder._preloaded.wait(timeout=60)
+    assert set(encoder._sessions) == {(2, True)} and list(encoder._free) == [2]
+
+    one_core = _auto(embedder, tmp_path)
+    one_core._quota, one_core._cores = False, (1, 2)  # the process may use one of the machine's two cores
+    one_core.preload()
+    assert one_core._preloaded.wait(timeout=60)
+    assert set(one_core._sessions) == {(2, False)} and not one_core._free
 
 
 def test_a_failed_preload_leaves_the_question_to_report_the_error(embedder: Embedder, tmp_path: Path) -> None:
@@ -297,6 +315,7 @@ def test_a_failed_preload_leaves_the_question_to_report_the_error(embedder: Embe
     _running(encoder, 1)
     encoder.onnx_path = tmp_path / "missing.onnx"
     encoder.preload()
+    assert encoder._preloaded.wait(timeout=60)  # a regression fails here rather than hanging
     with pytest.raises(ModelLoadError, match="index --rebuild"):
         encoder.encode_query(TEXTS[0])
 

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 PARAMS_FILE = "advisor_bm25.json"
 
 
-CSC_BACKEND = "numpy"  # bm25s' own build backend: the same matrix as its SciPy one, and no SciPy import
+# bm25s' default build backend since 0.3, named so that a change of default cannot bring SciPy
+# back: it builds the same matrix as the SciPy one (tests/index/test_bm25.py)
+CSC_BACKEND = "numpy"
 
 
 class _NoSciPyForBm25s(importlib.abc.MetaPathFinder):
@@ -49,14 +51,17 @@ def _importer(frame: FrameType | None) -> str | None:
 
 def _bm25s() -> Any:  # the bm25s module
     """bm25s, imported without SciPy (`_NoSciPyForBm25s`) and with its logger, which it sets to
-    DEBUG on import, kept out of our console."""
+    DEBUG on import, kept out of our console. bm25s then holds SciPy unavailable for the whole
+    process: only its "scipy" build backend needs it, and `CSC_BACKEND` is its numpy one."""
     if "bm25s" not in sys.modules:
+        # rebound, not changed in place: another thread's import may be walking the list now,
+        # and a removal in place shifts it past the next finder (a spurious ModuleNotFoundError)
         finder = _NoSciPyForBm25s()
-        sys.meta_path.insert(0, finder)
+        sys.meta_path = [finder, *sys.meta_path]
         try:
             import bm25s
         finally:
-            sys.meta_path.remove(finder)
+            sys.meta_path = [f for f in sys.meta_path if f is not finder]
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)

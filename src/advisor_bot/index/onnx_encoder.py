@@ -307,31 +307,39 @@ class OnnxEmbedder:
 
     def preload(self) -> None:
         """Build the question session on a background thread (onnxruntime builds it outside the
-        GIL), overlapping the index opening: ~0.25 s off a cold `ask`. A question asked meanwhile
-        waits for it before reading the machine's load: read during the build, the building
-        thread looks like another process's load, and the question built a second session
-        beside it (~0.3 s and ~120 MB more on a cold `ask` that opened its index quickly); and
-        the idle machine the session was built for counts as one of the readings a load must
-        be seen by (LOAD_READINGS), so one blip at the first question does not do so either. Not a
-        daemon: a script that exits right after `Advisor.load()` must wait for the session, or
-        onnxruntime aborts the process mid-construction (exit code 134)."""
-        self._preloaded.clear()
+        GIL), overlapping the index opening: ~0.25 s off a cold `ask`. Not a daemon: a script
+        that exits right after `Advisor.load()` must wait for the session, or onnxruntime aborts
+        the process mid-construction (exit code 134).
+
+        A question asked meanwhile waits for the preload before it reads the machine's load:
+        read during the build, the building thread looked like another process's task, and the
+        question built a second session beside the first (~0.3 s and ~120 MB more on a cold
+        `ask` that opened its index quickly). And when the preloaded session is the spinning
+        one, the idle machine it was built for counts as one of the LOAD_READINGS readings a
+        load must be seen by, so a task running at the instant of the first question's reading
+        (a kernel thread) does not build a second session either. Nothing to do when a session
+        for questions exists or a preload is under way."""
+        threads = self._query_threads()
+        with self._lock:
+            if not self._preloaded.is_set() or any(key[0] == threads for key in self._sessions):
+                return
+            self._preloaded.clear()
 
         def build() -> None:
             try:
-                self.query_session()
-                threads = self._query_threads()
-                if (threads, True) in self._sessions:
-                    # the idle machine it was built for counts as one reading of the load, so
-                    # that a task running at the instant of the first question's reading (a
-                    # kernel thread) does not build a second session for that one question
+                session = self.query_session()
+                if session is self._sessions.get((threads, True)) and self.settings.query_spinning == "auto":
                     self._free.append(threads)
             except Exception as exc:  # the first question builds it again and reports the error
                 log.debug("preloading the question session failed: %s", exc)
             finally:
                 self._preloaded.set()
 
-        threading.Thread(target=build, name="encoder-preload").start()
+        try:
+            threading.Thread(target=build, name="encoder-preload").start()
+        except BaseException:  # no thread ("can't start new thread"): questions must not wait for one
+            self._preloaded.set()
+            raise
 
     def query_session(self) -> Any:
         """The session questions run on when the machine is idle (built on first use; preload()
