@@ -158,6 +158,23 @@ def test_needs_context() -> None:
     assert not needs_context("how do I prepare for a machine learning interview at a big lab?")
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["how did the FAIR internship go?", "what was the interview like?", "how did his PhD turn out?"],
+)
+def test_how_an_event_went_leans_on_the_person_or_plan_before(question: str) -> None:
+    """ "how did the FAIR internship go?" after a question about Nathan Lambert asks about his
+    internship: searched alone it found another student's internship at Continental."""
+    assert needs_context(question)
+    query = condense(question, turns("how did nathan lambert get into ai research?", "Starting my PhD ... [1]"))
+    assert query.startswith(question) and "nathan lambert" in query
+
+
+def test_a_question_naming_its_own_event_and_what_it_asks_stands_alone() -> None:
+    assert not needs_context("what was the most useful course for the deep learning specialization exam?")
+    assert not needs_context("how did the first year of the PhD go for most students?")
+
+
 def test_list_items() -> None:
     assert list_items("Do these:\n- read papers\n- write code\n- ask") == ["read papers", "write code", "ask"]
     assert list_items(AREAS)[:2] == ["traditional ML", "neural networks"]
@@ -182,3 +199,11 @@ def test_maths_follow_up_on_the_real_corpus_cites_the_maths_advice(real_advisor:
     quoted = [u.text for c in answer.citations for u in c.quotes]
     assert any("Review Math, Statistics and Probability" in q for q in quoted)
     assert "Review Math, Statistics and Probability" in answer.text
+
+
+@pytest.mark.slow
+def test_how_an_internship_went_after_a_question_about_lambert_is_answered_by_him(real_advisor: Advisor) -> None:
+    first = real_advisor.ask("how did nathan lambert get into ai research")
+    answer = real_advisor.ask("how did the FAIR internship go?", turns(first.question, first.text))
+    assert "Working at FAIR was wonderful" in answer.text
+    assert {c.title for c in answer.citations} == {"My path into AI"}

@@ -87,6 +87,13 @@ _ABOUT = re.compile(
     r"\b(?:what|how) about\s+(?:the\s+)?(?!(?:it|that|this|these|those|them|him|her|one|other|others|rest)\b)\w+",
     re.IGNORECASE,
 )
+# a question about how an event went, naming no one ("how did the FAIR internship go?", "what
+# was the interview like?"): asked in a conversation, it is about the person or plan before
+_HOW_IT_WENT = re.compile(
+    r"^\W*(?:(?:so|and|ok(?:ay)?)\W+)?(?:how|what) (?:did|was|were|is|are) (?:the|that|this|your|his|her|their) "
+    r"(?:[\w*'-]+ ){0,3}?[\w*'-]+\s+(?:go|went|turn out|end up|like|about)\W*$",
+    re.IGNORECASE,
+)
 _LEADS = re.compile(r"^\s*(what about|how about|and|so|ok(ay)?|also|then|but)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+(.+)$", re.MULTILINE)
 
@@ -147,12 +154,13 @@ def _topic(turns: Sequence[tuple[str, str]], *, swapped: bool) -> str:
 
 def needs_context(question: str) -> bool:
     """Whether a question leans on earlier turns: it refers back ("that", "the first one",
-    "what about ...") or is too short to stand alone."""
+    "what about ...", "how did the internship go?") or is too short to stand alone."""
     words = [w.lower() for w in WORD.findall(question)]
     content = [w for w in words if w not in stopwords()]
     return bool(
         _ORDINAL_REF.search(question)
         or _LEADS.match(question)
+        or _HOW_IT_WENT.match(question)
         or any(w in _REFERRING for w in words)
         or len(content) <= 2
     )
