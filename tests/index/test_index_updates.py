@@ -181,7 +181,11 @@ essays = Path(sys.argv[1]) / "corpus" / "essays"
 i = 0
 while True:  # alternate adding an essay and rebuilding from scratch, until killed
     i += 1
-    (essays / f"generated-{i % 3}.md").write_text(f"# Generated {i}\\n\\nRound {i} of a build that is killed at random.\\n")
+    # written whole or not at all: a kill between write_text's truncation and its write left an
+    # empty essay, which the final build rightly skips (what is under test is the index)
+    tmp = essays / f".generated-{i % 3}.tmp"
+    tmp.write_text(f"# Generated {i}\\n\\nRound {i} of a build that is killed at random.\\n")
+    tmp.replace(essays / f"generated-{i % 3}.md")
     advisor.build_index(rebuild=i % 2 == 0, on_stage=lambda stage: print(stage, flush=True))
 """
 
@@ -227,7 +231,7 @@ def test_sigkill_at_random_moments_leaves_a_complete_index(tiny_root: Path, embe
     # and the next ordinary build cleans up after the dead ones and brings the index up to date
     final = Advisor(settings, embedder=embedder)
     final.refresh()
-    on_disk = {p.stem for p in (tiny_root / "corpus" / "essays").iterdir()}
+    on_disk = {p.stem for p in (tiny_root / "corpus" / "essays").iterdir() if not p.name.startswith(".")}
     assert {d for d in final.index.documents if not d.startswith("resource/")} == on_disk
     assert not [p for p in final.store.path.iterdir() if p.name.startswith(TMP_PREFIX)]
     assert not list(final.store.path.glob(f"{ENCODERS_DIR}/*/.export-*"))  # no half-exported model either
