@@ -206,6 +206,21 @@ def test_serve_on_all_interfaces_without_login_is_refused(tiny_root: Path) -> No
     assert "Traceback" not in result.stderr
 
 
+def test_help_imports_no_settings_library() -> None:
+    """`advisor-bot --help` prints at once: pydantic-settings (0.2 s) loads only for a command."""
+    script = (
+        "import json, sys\n"
+        "from advisor_bot.cli import main\n"
+        "main(['--help'], standalone_mode=False)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+    modules = {m.split(".")[0] for m in json.loads(done.stdout.splitlines()[-1])}
+    assert not {"pydantic_settings", "pydantic", "numpy"} & modules
+
+
 def test_a_cold_ask_imports_no_torch_gradio_sentence_transformers_or_scipy(tiny_advisor: Advisor) -> None:
     """The question path on a built index runs the exported ONNX encoder: the heavy frameworks stay
     unloaded, and so does SciPy, which bm25s would import for a build backend we do not use."""

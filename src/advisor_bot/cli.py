@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from .errors import AdvisorError, SettingsError, UnknownGeneratorError
-from .settings import Settings, parse_assignments
 from .text.normalize import decode_bytes
 
 if TYPE_CHECKING:
     from .index.store import IndexStatus
     from .records import Answer, Message
+    from .settings import Settings
 
 log = logging.getLogger("advisor_bot")
 USAGE_ERRORS = (SettingsError, UnknownGeneratorError)
@@ -103,6 +103,8 @@ def _settings(ctx: click.Context) -> Settings:
 def main(ctx: click.Context, root: Path | None, sets: tuple[str, ...], verbose: int) -> None:
     """Cited answers to questions about getting into AI, from a corpus of essays."""
     import warnings
+
+    from .settings import Settings, parse_assignments  # pydantic-settings: 0.2 s that `--help` does without
 
     _setup_logging(verbose)
     with warnings.catch_warnings():
