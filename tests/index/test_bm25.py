@@ -122,21 +122,6 @@ def _in_a_fresh_process(script: str) -> dict[str, object]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_bm25s_is_imported_without_scipy_and_scipy_still_imports_after() -> None:
-    """bm25s imports scipy.sparse for a build backend we do not use, and SciPy every numpy
-    submodule: 0.28 s of a cold `advisor-bot ask`. Only bm25s' own import is turned down."""
-    out = _in_a_fresh_process(
-        "import json, sys\n"
-        "from advisor_bot.index.bm25 import _bm25s\n"
-        "bm25s = _bm25s()\n"
-        "loaded = 'scipy' in sys.modules\n"
-        "import scipy.sparse\n"
-        "left = [type(f).__name__ for f in sys.meta_path if type(f).__name__ == '_NoSciPyForBm25s']\n"
-        "print(json.dumps({'loaded': loaded, 'left': left, 'csr': scipy.sparse.csr_matrix.__name__}))\n"
-    )
-    assert out == {"loaded": False, "left": [], "csr": "csr_matrix"}
-
-
 def test_the_numpy_backend_builds_the_matrix_the_scipy_one_does() -> None:
     """The matrix bm25s builds on its numpy backend (ours) is the one its SciPy backend builds."""
     script = (

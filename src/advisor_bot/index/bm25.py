@@ -5,16 +5,12 @@ Dense embeddings miss exact names ("URECA", "Mario RL", "@rolandgvc"); BM25 catc
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import json
-import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ..text.bm25s_import import bm25s_module
 from ..text.words import WORD, stem_word, stopwords
 
 if TYPE_CHECKING:
@@ -24,48 +20,13 @@ PARAMS_FILE = "advisor_bm25.json"
 
 
 # bm25s' default build backend since 0.3, named so that a change of default cannot bring SciPy
-# back: it builds the same matrix as the SciPy one (tests/index/test_bm25.py)
+# back (text/bm25s_import.py): it builds the same matrix as the SciPy one (tests/index/test_bm25.py)
 CSC_BACKEND = "numpy"
 
 
-class _NoSciPyForBm25s(importlib.abc.MetaPathFinder):
-    """Turns down bm25s' own `import scipy.sparse`, and only that one.
-
-    bm25s imports scipy.sparse on import, for an optional build backend that `CSC_BACKEND`
-    does not use; SciPy in turn imports every numpy submodule (f2py, testing, ...): 0.28 s of
-    a 1.5 s cold `advisor-bot ask` (bench/startup.py). The finder looks at who is importing, so
-    another thread importing SciPy meanwhile gets it as usual."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if name.partition(".")[0] == "scipy" and _importer(sys._getframe(1)) == "bm25s":
-            raise ModuleNotFoundError(f"{name} is not imported for bm25s (advisor_bot.index.bm25)", name=name)
-        return None
-
-
-def _importer(frame: FrameType | None) -> str | None:
-    """The module whose `import` statement is running, past the import machinery's own frames."""
-    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("importlib"):
-        frame = frame.f_back
-    return None if frame is None else frame.f_globals.get("__name__")
-
-
 def _bm25s() -> Any:  # the bm25s module
-    """bm25s, imported without SciPy (`_NoSciPyForBm25s`) and with its logger, which it sets to
-    DEBUG on import, kept out of our console. bm25s then holds SciPy unavailable for the whole
-    process: only its "scipy" build backend needs it, and `CSC_BACKEND` is its numpy one."""
-    if "bm25s" not in sys.modules:
-        # rebound, not changed in place: another thread's import may be walking the list now,
-        # and a removal in place shifts it past the next finder (a spurious ModuleNotFoundError)
-        finder = _NoSciPyForBm25s()
-        sys.meta_path = [finder, *sys.meta_path]
-        try:
-            import bm25s
-        finally:
-            sys.meta_path = [f for f in sys.meta_path if f is not finder]
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
+    """bm25s, imported without SciPy (text/bm25s_import.py)."""
+    return bm25s_module()
 
 
 def _tokenizer() -> Any:  # a bm25s.tokenization.Tokenizer

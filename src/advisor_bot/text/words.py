@@ -19,9 +19,9 @@ WORD = re.compile(r"(?u)\b\w\w+\b")
 def stopwords() -> frozenset[str]:
     """bm25s's English stop words (the NLTK list it ships), plus the contraction stems they
     leave behind ("don", "t")."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
+    from .bm25s_import import bm25s_module
 
-    return frozenset(STOPWORDS_EN_PLUS)
+    return frozenset(bm25s_module().stopwords.STOPWORDS_EN_PLUS)
 
 
 def words(text: str) -> list[str]:
