@@ -297,6 +297,17 @@ class AnswerSettings(Section):
         description="Lift of a sentence giving a span of time when the question asks how long or how far "
         "ahead (text/amounts.py).",
     )
+    # "do i need a phd to do ai research?" now opens on "... you will need professional training = a
+    # PhD programme", "do i need a masters for ml research" on "If needed attend a master of research
+    # ..."; 0 dev answers and 1 of 456 calibration answers change (a near-topic one), no gold quote
+    # lost; 0.2 was too little to pass "AI Residency: ... a PhD ..." (docs/RETRIEVAL.md)
+    need_lift: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Lift of a sentence saying the asked-for thing is needed when the question asks "
+        "'do I need X?' (text/needs.py).",
+    )
     # Grounding of LLM answers (answer/grounding.py): a sentence is supported when a sentence of
     # the passage it cites is close in meaning (cosine) or shares most of its content words.
     # 0.6 let topical but false claims through ("he had a paper at ICML" beside "no accepted papers").

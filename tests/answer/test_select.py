@@ -631,6 +631,40 @@ def test_a_question_asking_how_far_ahead_opens_on_the_sentence_giving_a_span(
     assert points_for(advisor, other)[0].text == points_for(advisor, other, span_lift=0.0)[0].text
 
 
+NEEDS = """---
+title: "Is a PhD for Me?"
+kind: blog
+---
+
+## The PhD
+
+AI Residency: an excellent bridge between a PhD and an industry job in AI research.
+To become a professional researcher you will need professional training = a PhD programme.
+"""
+
+
+def test_a_question_asking_whether_something_is_needed_opens_on_the_sentence_saying_so(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """ "do I need a PhD to do AI research?" is answered by the sentence saying a PhD is needed,
+    though a sentence that only mentions a PhD is closer to the question."""
+    write_tiny_corpus(tmp_path)
+    (tmp_path / "corpus" / "essays" / "phd.md").write_text(NEEDS, encoding="utf-8")
+    advisor = Advisor(Settings.load(tmp_path, env={}, **TINY), embedder=embedder)
+    advisor.build_index()
+    question = "do I need a PhD to do AI research?"
+    assert "AI Residency" in points_for(advisor, question, need_lift=0.0)[0].text  # the premise
+    assert "you will need professional training" in points_for(advisor, question)[0].text
+    other = "what is an AI residency like?"  # asks for no need: answered as before
+    assert points_for(advisor, other)[0].text == points_for(advisor, other, need_lift=0.0)[0].text
+
+
+@pytest.mark.slow
+def test_do_i_need_a_phd_is_answered_by_the_need_for_one(real_advisor: Advisor) -> None:
+    answer = real_advisor.ask("do i need a phd to do ai research?")
+    assert "you will need professional training = a PhD programme" in answer.text.split("\n")[0]
+
+
 @pytest.mark.slow
 def test_how_far_ahead_to_plan_is_answered_with_the_ten_year_plan(real_advisor: Advisor) -> None:
     answer = real_advisor.ask("how far ahead should I be planning my career?")

@@ -18,7 +18,8 @@ follow-up ("what about the math part?") opens on the point that says most of the
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
 courses ... are also great" follows, it does not lead). A question asking how long or how far
-ahead is answered first by a sentence that gives a span of time.
+ahead is answered first by a sentence that gives a span of time, and "do I need a PhD?" first by
+one that says whether a PhD is needed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 from ..records import Passage, Point, Query, Unit, UnitKind
 from ..settings import AnswerSettings
 from ..text.amounts import asks_span, holds_span
+from ..text.needs import needed_words, states_need
 from ..text.style import asks_about_someone, opens_an_answer, style_lift, talks_about_itself
 from ..text.words import content_stems
 from .relevance import informative_stems
@@ -340,6 +342,7 @@ def _candidates(
     out: list[Candidate] = []
     about_someone = asks_about_someone(question)
     span = settings.span_lift if asks_span(question) else 0.0
+    needed = needed_words(question) if settings.need_lift else frozenset()
     essays = 0  # rank among essay passages: a curated-resource entry above them takes no share
     for n, p in enumerate(passages, start=1):
         if p.is_resource or p.unit_vectors is None or not len(p.units):
@@ -355,7 +358,8 @@ def _candidates(
                 (1 - w) * float(sims[i])
                 + w * prior
                 + style_lift(unit.text, about_someone, settings.style_weight)
-                + (span if span and holds_span(unit.text) else 0.0),
+                + (span if span and holds_span(unit.text) else 0.0)
+                + (settings.need_lift if needed and states_need(unit.text, needed) else 0.0),
                 float(sims[i]),
                 n,
                 i,
