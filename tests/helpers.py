@@ -162,6 +162,15 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def in_a_fresh_process(script: str, *, env: dict[str, str] | None = None, timeout: float = 120) -> tuple[str, Any]:
+    """Run a Python script in a new interpreter (what it imports, what it builds, free of this
+    process's modules): what it printed before its last line, and its last line read as JSON."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    before, _, last = done.stdout.rstrip("\n").rpartition("\n")
+    return before, json.loads(last)
+
+
 class RunningServer:
     """`advisor-bot serve` in a subprocess on 127.0.0.1, its stderr in a file (the server log)."""
 

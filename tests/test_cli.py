@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from helpers import in_a_fresh_process
 
 from advisor_bot import Advisor
 from advisor_bot.cli import main
@@ -214,10 +215,9 @@ def test_help_imports_no_settings_library() -> None:
         "main(['--help'], standalone_mode=False)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "Usage:" in done.stdout
-    modules = {m.split(".")[0] for m in json.loads(done.stdout.splitlines()[-1])}
+    printed, loaded = in_a_fresh_process(script, timeout=60)
+    assert "Usage:" in printed
+    modules = {m.split(".")[0] for m in loaded}
     assert not {"pydantic_settings", "pydantic", "numpy"} & modules
 
 
@@ -232,9 +232,7 @@ def test_a_cold_ask_imports_no_torch_gradio_sentence_transformers_or_scipy(tiny_
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_BOT_")}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
-    assert done.returncode == 0, done.stderr
-    answer, modules = done.stdout.rsplit("\n", 2)[0], set(json.loads(done.stdout.splitlines()[-1]))
+    answer, modules = in_a_fresh_process(script, env=env, timeout=180)
     assert "[1]" in answer
     heavy = {"torch", "gradio", "sentence_transformers", "transformers", "scipy"} & {m.split(".")[0] for m in modules}
     assert not heavy, heavy

@@ -6,12 +6,10 @@ gate asks it which question words the corpus never uses.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
+from helpers import in_a_fresh_process
 
 from advisor_bot.index.bm25 import PARAMS_FILE, BM25Index, bm25_files
 from advisor_bot.text.words import content_stems
@@ -116,12 +114,6 @@ def test_a_section_named_by_the_question_ranks_above_one_that_only_mentions_it()
     assert weighted.search(question, 1)[0].tolist() == [1]
 
 
-def _in_a_fresh_process(script: str) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
-
-
 def test_the_numpy_backend_builds_the_matrix_the_scipy_one_does() -> None:
     """The matrix bm25s builds on its numpy backend (ours) is the one its SciPy backend builds."""
     script = (
@@ -133,7 +125,7 @@ def test_the_numpy_backend_builds_the_matrix_the_scipy_one_does() -> None:
         "model.index(ids, show_progress=False)\n"
         "print(json.dumps({k: np.asarray(model.scores[k]).tolist() for k in ('data', 'indices', 'indptr')}))\n"
     )
-    scipy_built = _in_a_fresh_process(script)
+    _, scipy_built = in_a_fresh_process(script)
     ours = BM25Index.build(
         [f"{w} practice interview paper {i}" for i, w in enumerate(["leetcode", "phd", "math"] * 20)], k1=1.2, b=0.75
     )

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+from helpers import in_a_fresh_process
 
 
 @pytest.mark.parametrize(
@@ -29,7 +26,5 @@ def test_bm25s_is_imported_without_scipy_and_scipy_still_imports_after(first: st
         "import scipy.sparse\n"
         "print(json.dumps({'loaded': loaded, 'left': left, 'csr': scipy.sparse.csr_matrix.__name__}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.splitlines()[-1])
+    _, out = in_a_fresh_process(script)
     assert out == {"loaded": [True, False], "left": [], "csr": "csr_matrix"}

@@ -24,14 +24,9 @@ PARAMS_FILE = "advisor_bm25.json"
 CSC_BACKEND = "numpy"
 
 
-def _bm25s() -> Any:  # the bm25s module
-    """bm25s, imported without SciPy (text/bm25s_import.py)."""
-    return bm25s_module()
-
-
 def _tokenizer() -> Any:  # a bm25s.tokenization.Tokenizer
     """bm25s' tokenizer with the text toolkit's word pattern, stop words and stemmer."""
-    bm25s = _bm25s()
+    bm25s = bm25s_module()
     return bm25s.tokenization.Tokenizer(splitter=WORD.pattern, stemmer=stem_word, stopwords=sorted(stopwords()))
 
 
@@ -48,7 +43,7 @@ class BM25Index:
 
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float, b: float) -> BM25Index:
-        bm25s = _bm25s()
+        bm25s = bm25s_module()
         tokenizer = _tokenizer()
         ids = tokenizer.tokenize(list(texts), update_vocab=True, return_as="tuple", show_progress=False)
         model = bm25s.BM25(k1=k1, b=b, csc_backend=CSC_BACKEND)
@@ -65,7 +60,7 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        bm25s = _bm25s()
+        bm25s = bm25s_module()
         params = json.loads((folder / PARAMS_FILE).read_text())
         tokenizer = _tokenizer()
         tokenizer.load_vocab(str(folder))
