@@ -10,6 +10,7 @@ sentence that says the asked-for thing is needed (answer/select.py, `answer.need
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .words import content_stems
@@ -28,6 +29,12 @@ _TOO_GENERAL = "research ml ai machine learning good thing things something anyt
 _STATES_NEED = re.compile(r"\b(?:need|needs|needed|necessary|required|requires?|must|essential|mandatory)\b", re.I)
 
 
+@functools.cache
+def _too_general() -> frozenset[str]:
+    """Stemmed once, on the first question (not at import: the stop words load bm25s)."""
+    return frozenset(content_stems(_TOO_GENERAL))
+
+
 def needed_words(question: str) -> frozenset[str]:
     """The stems of what a "do I need X?" question asks is needed ("a phd" -> {"phd"}); empty
     for any other question."""
@@ -35,7 +42,7 @@ def needed_words(question: str) -> frozenset[str]:
     if match is None:
         return frozenset()
     thing = next(group for group in match.groups() if group is not None)
-    return frozenset(content_stems(thing) - content_stems(_TOO_GENERAL))
+    return frozenset(content_stems(thing) - _too_general())
 
 
 def states_need(text: str, needed: frozenset[str]) -> bool:
