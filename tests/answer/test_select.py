@@ -669,3 +669,11 @@ def test_do_i_need_a_phd_is_answered_by_the_need_for_one(real_advisor: Advisor) 
 def test_how_far_ahead_to_plan_is_answered_with_the_ten_year_plan(real_advisor: Advisor) -> None:
     answer = real_advisor.ask("how far ahead should I be planning my career?")
     assert "a plan for the next 10yrs" in answer.text.split("\n")[0]
+
+
+@pytest.mark.slow
+def test_an_advisor_is_found_where_the_essays_say_supervisor(real_advisor: Advisor) -> None:
+    """American "advisor", British "supervisor": the FAIR researcher's warning about supervisors
+    who do not mentor answers a student asking about an unhelpful advisor."""
+    answer = real_advisor.ask("what do i do if my advisor doesnt help me")
+    assert "Choose a good supervisor that will be also a mentor" in answer.text.split("\n")[0]

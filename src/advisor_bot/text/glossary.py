@@ -65,6 +65,11 @@ INFORMAL: dict[str, str] = {
     "llms": "large language models",
     "sota": "state of the art",
     "doctorate": "PhD",
+    # American "advisor", the British essays' "supervisor"
+    "advisor": "advisor (supervisor)",
+    "advisors": "advisors (supervisors)",
+    "adviser": "adviser (supervisor)",
+    "advisers": "advisers (supervisors)",
     "facebook": "Facebook (Meta, FAIR)",
     "freshman": "first-year (Year 1) student",
     "freshmen": "first-year (Year 1) students",
