@@ -160,3 +160,12 @@ def test_salary_question_on_the_real_corpus_is_not_answered_as_if_covered(real_a
     answer = real_advisor.ask(SALARY)
     assert answer.coverage is Coverage.PARTIAL
     assert answer.text.startswith("The essays don't address “salary” directly")
+
+
+@pytest.mark.slow
+def test_downsides_are_the_cons_the_essays_list(real_advisor: Advisor) -> None:
+    """No essay says "downsides"; the NTU student lists "General cons about doing ML research".
+    Searched as typed, the unknown word refused the question."""
+    answer = real_advisor.ask("what are the downsides of ml research")
+    assert answer.outcome is Outcome.ANSWERED
+    assert "It can be very discouraging at times" in answer.text

@@ -94,6 +94,7 @@ def test_strip_markers_takes_the_leading_space_with_it() -> None:
         ("theory vs empirical, whats the diff", "theory vs empirical, what's the difference"),
         ("how should i pick a phd supervisor?", "how should i choose a phd supervisor?"),
         ("my advisor doesnt help me", "my advisor (supervisor) doesn't help me"),
+        ("any drawbacks or benefits of ml research?", "any cons or pros of ml research?"),
     ],
 )
 def test_chat_spelling_is_written_out(typed: str, searched: str) -> None:

@@ -65,6 +65,15 @@ INFORMAL: dict[str, str] = {
     "llms": "large language models",
     "sota": "state of the art",
     "doctorate": "PhD",
+    # the essays weigh "pros" and "cons"
+    "downside": "cons",
+    "downsides": "cons",
+    "drawback": "cons",
+    "drawbacks": "cons",
+    "disadvantage": "cons",
+    "disadvantages": "cons",
+    "advantages": "pros",
+    "benefits": "pros",
     # American "advisor", the British essays' "supervisor"
     "advisor": "advisor (supervisor)",
     "advisors": "advisors (supervisors)",
