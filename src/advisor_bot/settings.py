@@ -217,6 +217,11 @@ class AnswerSettings(Section):
     max_history_chars: int = Field(4_000, ge=100, le=100_000, description="Characters kept of each earlier turn.")
     generator_timeout: float = Field(60.0, gt=0, le=3_600, description="Seconds before a generator is given up on.")
     llm_condenser: bool = Field(True, description="Let an LLM generator rewrite follow-ups (rules on failure).")
+    correct_spelling: bool = Field(
+        True,
+        description="Search with typos corrected to the corpus's words ('intervews' -> 'interviews'); "
+        "the question is shown as typed (text/spelling.py).",
+    )
     require_citations: bool = Field(True, description="An LLM answer citing nothing is replaced by the extractive one.")
     attribute_uncited: bool = Field(
         True, description="Cite uncited LLM sentences one passage sentence clearly supports."

@@ -54,6 +54,20 @@ def test_a_follow_up_encodes_only_its_standalone_query(bot: Advisor) -> None:
     assert answer.query.standalone != answer.query.question
 
 
+def test_a_question_with_typos_is_searched_spelt_right_and_shown_as_typed(bot: Advisor) -> None:
+    typed = "How do I prepre for coding intervews?"
+    answer = bot.ask(typed)
+    assert answer.query.question == typed
+    assert answer.query.standalone == QUESTION
+    assert answer.text == bot.ask(QUESTION).text
+
+
+def test_spelling_correction_can_be_turned_off(bot: Advisor) -> None:
+    advisor = Advisor(bot.settings.with_overrides(**{"answer.correct_spelling": False}), embedder=bot.embedder)
+    typed = "How do I prepre for coding intervews?"
+    assert advisor.ask(typed).query.standalone == typed
+
+
 def test_each_option_of_a_comparison_adds_its_own_encoding(bot: Advisor) -> None:
     advisor, spy = spied(bot)
     answer = advisor.ask("should I practice LeetCode or choose a PhD supervisor?")

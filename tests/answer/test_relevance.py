@@ -169,3 +169,11 @@ def test_downsides_are_the_cons_the_essays_list(real_advisor: Advisor) -> None:
     answer = real_advisor.ask("what are the downsides of ml research")
     assert answer.outcome is Outcome.ANSWERED
     assert "It can be very discouraging at times" in answer.text
+
+
+@pytest.mark.slow
+def test_a_typo_is_not_taken_for_a_word_the_essays_do_not_use(real_advisor: Advisor) -> None:
+    """ "shoud" was reported as a topic the essays do not address."""
+    answer = real_advisor.ask("shoud i sign up for a bunch of hackathons")
+    assert answer.outcome is Outcome.ANSWERED
+    assert "shoud" not in answer.text and "hackathon" in answer.text.lower()

@@ -68,12 +68,17 @@ class AnswerPipeline:
 
     # ---------- steps ----------
 
-    def make_query(self, query: Query, generator: str, timings: dict[str, float]) -> Query:
-        """The standalone query (condensed), its vector, and the options of a comparison."""
+    def make_query(
+        self, query: Query, generator: str, timings: dict[str, float], retriever: Retriever | None = None
+    ) -> Query:
+        """The standalone query (condensed, typos corrected to the words of the retriever's
+        corpus), its vector, and the options of a comparison."""
         t0 = time.perf_counter()
         standalone = condense(query.question, query.history)
         if query.history and generator != EXTRACTIVE and self.settings.llm_condenser and needs_context(query.question):
             standalone = self._llm_condense(query, generator) or standalone
+        if retriever is not None and self.settings.correct_spelling:
+            standalone = retriever.speller.correct(standalone)
         timings["condense"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         options = comparison_options(standalone)
@@ -157,9 +162,9 @@ class AnswerStream:
         pipe = self.pipeline
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        query = pipe.make_query(self.query, self.generator_name, timings)
-        t0 = time.perf_counter()
         retriever = pipe.searcher.retriever()  # one index version for the whole answer
+        query = pipe.make_query(self.query, self.generator_name, timings, retriever)
+        t0 = time.perf_counter()
         passages = pipe.retrieve(retriever, query, self.k, timings)
         timings["retrieve"] = time.perf_counter() - t0
         evidence = pipe.evidence(retriever, query, passages)

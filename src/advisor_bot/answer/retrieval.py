@@ -8,6 +8,7 @@ curated-resource entries, MMR diversity, and a cross-encoder reranker.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ..index.embedding import Embedder
     from ..index.live import LiveIndex
     from ..index.store import LoadedIndex
+    from ..text.spelling import Speller
 
 MODES: tuple[str, ...] = get_args(RetrievalSettings.model_fields["mode"].annotation)
 # passages of an essay whose author the question names that join the fusion: with all of a
@@ -114,6 +116,23 @@ class Retriever:
     def authors_named_in(self, question: str) -> list[str]:
         """The essays (doc ids) whose author the question names ("what did Nathan Lambert say ...")."""
         return self._authors.named_in(question)
+
+    @functools.cached_property
+    def speller(self) -> Speller:
+        """Typo correction against this version's words (built on first use, kept with the
+        version). A typo may also be of a stop word ("shoud" -> "should") or of a chat-glossary
+        word ("sophmore" -> "sophomore", then written out as the glossary says); an author's name
+        and chat filler are left alone."""
+        from ..text.glossary import INFORMAL, formalise
+        from ..text.spelling import Speller
+        from .relevance import CHAT_FILLER
+
+        counts = self.index.bm25.word_counts()
+        common = max(counts.values(), default=1)
+        glossary = [key for key in INFORMAL if key.isalpha()]
+        targets = {**dict.fromkeys([*stopwords(), *glossary], common), **counts}
+        spared = CHAT_FILLER | self.author_words
+        return Speller(targets, known=spared.__contains__, rewrite=formalise)
 
     @property
     def author_words(self) -> frozenset[str]:

@@ -101,6 +101,22 @@ class BM25Index:
             out[stem] = int(indptr[sid + 1] - indptr[sid]) if sid is not None and sid + 1 < len(indptr) else 0
         return list(out.items())
 
+    def word_counts(self) -> dict[str, int]:
+        """Every word the indexed texts use, as written (lower case, stop words apart), with the
+        number of texts using its stem: the vocabulary a typo is corrected against."""
+        import numpy as np
+
+        if self._model is None:
+            return {}
+        indptr = np.asarray(self._model.scores["indptr"])
+        sid = self._tokenizer.stem_to_sid
+        out: dict[str, int] = {}
+        for word, stem in self._tokenizer.word_to_stem.items():
+            i = sid.get(stem)
+            if word and i is not None and i + 1 < len(indptr):
+                out[word] = int(indptr[i + 1] - indptr[i])
+        return out
+
     def knows_prefix(self, stem: str, length: int) -> bool:
         """Whether an indexed stem starts with the first `length` letters of `stem` (for stems at
         least that long): "intern" is known when "internship" is indexed."""
