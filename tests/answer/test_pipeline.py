@@ -62,6 +62,15 @@ def test_a_question_with_typos_is_searched_spelt_right_and_shown_as_typed(bot: A
     assert answer.text == bot.ask(QUESTION).text
 
 
+def test_a_follow_up_brings_in_the_earlier_turn_s_words_spelt_right(bot: Advisor) -> None:
+    history = [
+        {"role": "user", "content": "How do I prepre for coding intervews?"},
+        {"role": "assistant", "content": "Practice LeetCode. [1]"},
+    ]
+    standalone = bot.ask("and what about projects?", history).query.standalone
+    assert "interviews" in standalone and "intervews" not in standalone and "prepre" not in standalone
+
+
 def test_spelling_correction_can_be_turned_off(bot: Advisor) -> None:
     advisor = Advisor(bot.settings.with_overrides(**{"answer.correct_spelling": False}), embedder=bot.embedder)
     typed = "How do I prepre for coding intervews?"

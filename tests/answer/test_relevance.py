@@ -177,3 +177,12 @@ def test_a_typo_is_not_taken_for_a_word_the_essays_do_not_use(real_advisor: Advi
     answer = real_advisor.ask("shoud i sign up for a bunch of hackathons")
     assert answer.outcome is Outcome.ANSWERED
     assert "shoud" not in answer.text and "hackathon" in answer.text.lower()
+
+
+@pytest.mark.slow
+def test_a_typo_in_a_glossary_phrase_is_written_out_as_the_phrase_is(real_advisor: Advisor) -> None:
+    """The typo is corrected before the chat glossary reads the question: "grad shcool" is
+    searched as "grad school" is, "graduate school"."""
+    typo = real_advisor.ask("should i go to grad shcool")
+    assert typo.query.standalone == real_advisor.ask("should i go to grad school").query.standalone
+    assert typo.query.standalone == "should i go to graduate school"

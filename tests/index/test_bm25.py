@@ -75,6 +75,20 @@ def test_query_words_are_the_text_toolkits_stems() -> None:
     )
 
 
+def test_word_counts_are_the_indexed_words_whatever_was_searched(tmp_path: Path) -> None:
+    """bm25s adds each word it is asked about to its word table; the typo vocabulary must not
+    grow with the questions asked (nor be read while another thread's search adds to it)."""
+    index = build()
+    counts = index.word_counts()
+    assert counts["interview"] == 1 and counts["leetcode"] == 1 and "for" not in counts
+    index.save(tmp_path)  # as a build does, before any search
+    index.search("reserchers interviewing zebras", 3)
+    assert index.word_counts() == counts
+    loaded = BM25Index.load(tmp_path)
+    loaded.search("reserchers interviewing zebras", 3)
+    assert loaded.word_counts() == counts
+
+
 def test_knows_prefix() -> None:
     index = build(["internship applications"])
     assert index.knows_prefix("intern", 6)  # "internship" is indexed

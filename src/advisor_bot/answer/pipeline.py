@@ -71,20 +71,28 @@ class AnswerPipeline:
     def make_query(
         self, query: Query, generator: str, timings: dict[str, float], retriever: Retriever | None = None
     ) -> Query:
-        """The standalone query (condensed, typos corrected to the words of the retriever's
-        corpus), its vector, and the options of a comparison."""
+        """The standalone query (typos corrected to the words of the retriever's corpus, then
+        condensed), its vector, and the options of a comparison."""
         t0 = time.perf_counter()
-        standalone = condense(query.question, query.history)
+        speller = (retriever or self.searcher.retriever()).speller if self.settings.correct_spelling else None
+        # before the chat glossary, which writes out what the typo meant ("grad shcool"); again
+        # after condensing, for the earlier turns' words a follow-up brings in
+        question = speller.correct(query.question) if speller else query.question
+        timings["spelling"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        standalone = condense(question, query.history)
         if query.history and generator != EXTRACTIVE and self.settings.llm_condenser and needs_context(query.question):
             standalone = self._llm_condense(query, generator) or standalone
-        if retriever is not None and self.settings.correct_spelling:
-            standalone = retriever.speller.correct(standalone)
-        timings["condense"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
+        timings["condense"] = time.perf_counter() - t1
+        if speller and query.history:
+            t2 = time.perf_counter()
+            standalone = speller.correct(standalone)
+            timings["spelling"] += time.perf_counter() - t2
+        t3 = time.perf_counter()
         options = comparison_options(standalone)
         texts = [standalone] + [q for _, q in options]
         vectors = [self.embedder.encode_query(t) for t in texts]
-        timings["embed"] = time.perf_counter() - t1
+        timings["embed"] = time.perf_counter() - t3
         sides = tuple(Side(label, v) for (label, _), v in zip(options, vectors[1:], strict=True))
         return replace(query, standalone=standalone, vector=vectors[0], sides=sides)
 

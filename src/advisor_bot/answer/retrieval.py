@@ -121,18 +121,15 @@ class Retriever:
     def speller(self) -> Speller:
         """Typo correction against this version's words (built on first use, kept with the
         version). A typo may also be of a stop word ("shoud" -> "should") or of a chat-glossary
-        word ("sophmore" -> "sophomore", then written out as the glossary says); an author's name
+        word ("sophmore" -> "sophomore", which the glossary then writes out); an author's name
         and chat filler are left alone."""
-        from ..text.glossary import INFORMAL, formalise
+        from ..text.glossary import INFORMAL
         from ..text.spelling import Speller
         from .relevance import CHAT_FILLER
 
-        counts = self.index.bm25.word_counts()
-        common = max(counts.values(), default=1)
-        glossary = [key for key in INFORMAL if key.isalpha()]
-        targets = {**dict.fromkeys([*stopwords(), *glossary], common), **counts}
-        spared = CHAT_FILLER | self.author_words
-        return Speller(targets, known=spared.__contains__, rewrite=formalise)
+        also = [*stopwords(), *(key for key in INFORMAL if key.isalpha())]
+        targets = {**dict.fromkeys(also, 1), **self.index.bm25.word_counts()}
+        return Speller(targets, known=(CHAT_FILLER | self.author_words).__contains__)
 
     @property
     def author_words(self) -> frozenset[str]:

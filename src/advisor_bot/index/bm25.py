@@ -40,6 +40,9 @@ class BM25Index:
         self.k1 = k1
         self.b = b
         self._prefixes: set[str] | None = None
+        # the indexed texts' words, taken before any search: bm25s adds every word it is asked
+        # about to the same table, as another thread iterates it
+        self._words = tuple(word for word in tokenizer.word_to_stem if word)
 
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float, b: float) -> BM25Index:
@@ -111,9 +114,9 @@ class BM25Index:
         indptr = np.asarray(self._model.scores["indptr"])
         sid = self._tokenizer.stem_to_sid
         out: dict[str, int] = {}
-        for word, stem in self._tokenizer.word_to_stem.items():
-            i = sid.get(stem)
-            if word and i is not None and i + 1 < len(indptr):
+        for word in self._words:
+            i = sid.get(stem_word(word))
+            if i is not None and i + 1 < len(indptr):
                 out[word] = int(indptr[i + 1] - indptr[i])
         return out
 

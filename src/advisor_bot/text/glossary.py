@@ -65,7 +65,8 @@ INFORMAL: dict[str, str] = {
     "llms": "large language models",
     "sota": "state of the art",
     "doctorate": "PhD",
-    # the essays weigh "pros" and "cons"
+    # the essays weigh "pros" and "cons" (not the singular "advantage" or "benefit": "take
+    # advantage of", "will it benefit me")
     "downside": "cons",
     "downsides": "cons",
     "drawback": "cons",
