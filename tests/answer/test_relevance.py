@@ -186,3 +186,12 @@ def test_a_typo_in_a_glossary_phrase_is_written_out_as_the_phrase_is(real_adviso
     typo = real_advisor.ask("should i go to grad shcool")
     assert typo.query.standalone == real_advisor.ask("should i go to grad school").query.standalone
     assert typo.query.standalone == "should i go to graduate school"
+
+
+@pytest.mark.slow
+def test_how_much_time_is_answered_by_an_amount_in_words(real_advisor: Advisor) -> None:
+    """No figure, but an answer: "I do not recommend spending too much time on it". Refused before
+    as a question asking for a number that the statements do not hold."""
+    answer = real_advisor.ask("how much time should i spend on leetcode")
+    assert answer.outcome is Outcome.ANSWERED
+    assert "I do not recommend spending too much time on it" in answer.text.split("\n")[0]

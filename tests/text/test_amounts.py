@@ -22,6 +22,10 @@ from advisor_bot.text.amounts import asks_quantity, asks_span, holds_amount, hol
         ("how long is a PhD there?", "Most take 5y, some ~3mo more.", True),
         ("what's the hourly rate?", "Interns earn $25/hr.", True),  # money, not a duration
         ("how old were you when you started?", "I started at 22.", True),
+        ("how much time should i spend on leetcode", "I do not recommend spending too much time on it.", True),
+        ("how much of my time goes to reading?", "Most of your time goes to experiments.", True),
+        ("how much time does a PhD take?", "The PhD years are the years you will be trained.", False),
+        ("how many hours should I spend on it?", "I do not recommend spending too much time on it.", False),
     ],
 )
 def test_a_statement_holds_the_kind_of_number_asked_for(question: str, statement: str, holds: bool) -> None:

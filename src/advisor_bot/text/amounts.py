@@ -43,6 +43,16 @@ _ASKS_LENGTH = re.compile(
 )
 
 
+# "how much time should I spend on leetcode?" is answered by "I do not recommend spending too
+# much time on it": an amount of time in words
+_ASKS_TIME = re.compile(r"\bhow much (?:of (?:my|your) )?time\b", re.IGNORECASE)
+_TIME_IN_WORDS = re.compile(
+    r"\b(?:too much|too little|so much|a lot of|lots of|more|less|little|most of (?:your|my|the)|"
+    r"(?:all|half) (?:of )?(?:your|my|the))\s+(?:free |spare )?time\b",
+    re.IGNORECASE,
+)
+
+
 def asks_quantity(question: str) -> bool:
     """Whether the question's answer is a number, a date, a price or a score."""
     return bool(QUANTITY.search(question))
@@ -63,9 +73,12 @@ def holds_span(text: str) -> bool:
 def holds_amount(question: str, text: str) -> bool:
     """Whether a statement holds the kind of number a question asks for: a duration for "how
     long" ("a plan for the next 10yrs"), any figure otherwise, but never a rank ("your number 1
-    goal" says nothing of how long a PhD takes). Counting what was counted ("how many papers"
+    goal" says nothing of how long a PhD takes); for "how much time", an amount in words too
+    ("spending too much time on it"). Counting what was counted ("how many papers"
     against "reading 5-20 papers") was tried: it refused answerable dev questions whose count
     sits past the three best statements (bench/calibrate_refusal.py, docs/RETRIEVAL.md)."""
+    if _ASKS_TIME.search(question) and _TIME_IN_WORDS.search(text):
+        return True
     text = _NOT_AMOUNT.sub(" ", text)
     if _ASKS_DURATION.search(question):
         return bool(_DURATION.search(text))
