@@ -140,6 +140,17 @@ def test_he_or_she_is_the_person_the_earlier_question_named_not_the_answers_word
     assert {"fair", "calandra"} <= set(content_words(mixed))  # "that" still points into the answer
 
 
+def test_there_is_the_place_the_answer_named_but_is_there_is_no_place() -> None:
+    """ "what did he do there?" after the A*STAR story: "there" is A*STAR, which only the answer
+    names (searched without it, the NTU student's Continental internship answered)."""
+    story = "Fortunately, after speaking with a senior at A*STAR, I applied for an internship. [1]"
+    earlier = turns("how did joshua get his first research internship", story)
+    assert "star" in content_words(condense("what did he do there", earlier))
+    assert "star" in content_words(condense("what was it like there?", earlier))
+    for existential in ("is there a course for that?", "are there any labs like it?", "there's more?"):
+        assert "star" not in content_words(condense(existential.replace("that", "rl").replace("it", "ml"), earlier))
+
+
 def test_a_named_follow_up_takes_the_topic_of_the_previous_question() -> None:
     """ "the deepmind one" names what it asks about: only the earlier question's topic is added
     (the previous rules also pulled in the answer's words; these add them only for he/it/that)."""

@@ -94,6 +94,12 @@ _HOW_IT_WENT = re.compile(
     r"(?:[\w*'-]+ ){0,3}?[\w*'-]+\s+(?:go|went|turn out|end up|like|about)\W*$",
     re.IGNORECASE,
 )
+# "there" as a place the conversation named ("what did he do there?"), not "is there ...?"
+_THERE_PLACE = re.compile(
+    r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bany )\bthere\b"
+    r"(?!\s+(?:is|are|was|were|be|been|will|would|might|may|could|should|must|seems?|exists?|any)\b|'s\b)",
+    re.IGNORECASE,
+)
 _LEADS = re.compile(r"^\s*(what about|how about|and|so|ok(ay)?|also|then|but)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+(.+)$", re.MULTILINE)
 
@@ -131,7 +137,7 @@ def _condense(question: str, turns: Sequence[tuple[str, str]]) -> str:
     words = {w.lower() for w in WORD.findall(question)}
     if named and _POINTING & {w.lower() for w in WORD.findall(question[named.end() :])}:
         words = set()  # "what about leetcode, how much time on that?": "that" is leetcode, named just before
-    if answer and resolved == question and words & (_POINTING - _PERSONAL):
+    if answer and resolved == question and (words & (_POINTING - _PERSONAL) or _THERE_PLACE.search(question)):
         seen = own | set(topic)
         first = _first_statement(answer)
         parts.append(" ".join([w for w in _ordered_content(first) if w not in seen][:ANSWER_WORDS]))
