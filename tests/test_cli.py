@@ -83,6 +83,21 @@ def test_ask_builds_the_index_on_first_use_and_says_so(tiny_root: Path) -> None:
     assert "no index yet" in result.stderr and "no index yet" not in result.stdout  # stdout is the answer only
 
 
+def test_ask_says_what_the_search_corrected(tiny_root: Path, tiny_advisor: Advisor) -> None:
+    result = cli(
+        tiny_root,
+        "--set",
+        "chunking.chunk_size=300",
+        "--set",
+        "chunking.chunk_overlap=40",
+        "ask",
+        "How do I prepre for coding intervews?",
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: Searched for “prepare” (typed “prepre”), “interviews” (typed “intervews”)." in result.stderr
+    assert "Searched for" not in result.stdout  # stdout is the answer and its sources only
+
+
 def test_index_status_before_any_build(tiny_root: Path) -> None:
     result = cli(tiny_root, "index", "--status")
     assert result.exit_code == 0, result.output

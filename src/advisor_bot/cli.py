@@ -295,10 +295,12 @@ def ask(
 def _print_sources(answer: Answer, *, line_open: bool = True) -> None:
     """Sources after the streamed answer, one blank line below it (`line_open`: the answer's
     last line has no line break yet)."""
-    from .generators.wording import plain_section, plain_title
+    from .generators.wording import corrections_note, plain_section, plain_title
 
     if line_open:
         click.echo()
+    if answer.query.corrected:
+        click.echo(f"\nnote: {corrections_note(answer.query.corrected)}", err=True)
     if answer.notice:
         click.echo(f"\nnote: {answer.notice}", err=True)
     if answer.citations:

@@ -170,6 +170,7 @@ class Query:
     standalone: str = ""  # what retrieval searches with (the question, or a follow-up rewritten)
     vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # embedding of `standalone`
     sides: tuple[Side, ...] = ()  # the options of an "X or Y" question
+    corrected: tuple[tuple[str, str], ...] = ()  # (typed, searched): typos the search corrected
 
     @property
     def text(self) -> str:
@@ -314,6 +315,7 @@ class Answer:
         return {
             "question": self.query.question,
             "query": self.query.standalone or self.query.question,
+            "corrected": [{"typed": typed, "searched": searched} for typed, searched in self.query.corrected],
             "text": self.text,
             "outcome": self.outcome.value,
             "coverage": self.coverage.value,

@@ -74,6 +74,7 @@ def test_chat_completion_is_openai_shaped_with_the_citations_beside_it(http: htt
     extra = body["advisor"]
     assert extra["outcome"] == "answered" and extra["generator"] == "extractive"
     assert extra["query"] == QUESTION  # nothing to condense: the question is the query
+    assert extra["corrected"] == []
     assert extra["citations"] and extra["citations"][0]["n"] == 1
     for citation in extra["citations"]:
         assert citation["title"] and citation["url"].startswith("https://") and citation["text"]

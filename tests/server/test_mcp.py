@@ -49,7 +49,7 @@ async def exercise(client: Client) -> dict[str, Any]:
     assert not asked.is_error, asked.content
     answer = asked.structured_content
     assert answer is not None
-    assert "[1]" in answer["text"] and answer["outcome"] == "answered"
+    assert "[1]" in answer["text"] and answer["outcome"] == "answered" and answer["corrected"] == []
     assert answer["citations"] and answer["citations"][0]["n"] == 1
     for citation in answer["citations"]:
         assert citation["title"] and citation["url"].startswith("https://") and citation["text"] and citation["quote"]

@@ -398,3 +398,16 @@ def test_resources_get_their_own_safe_cards() -> None:
     assert ("details", {"class": "source-card resource-card", "id": "resource-2-1"}) in parsed.tags
     assert "Where to learn" in html and "A practical &lt;b&gt;course&lt;/b&gt;." in html
     assert "javascript:" not in html and html.count("open ↗") == 1
+
+
+def test_what_the_search_corrected_is_said_under_the_answer_and_in_the_export(tiny_advisor: Advisor) -> None:
+    record = {**tiny_advisor.ask("How do I prepre for coding intervews?").to_dict(), "turn": 1}
+    assert record["corrected"] == [
+        {"typed": "prepre", "searched": "prepare"},
+        {"typed": "intervews", "searched": "interviews"},
+    ]
+    note = "> Searched for “prepare” (typed “prepre”), “interviews” (typed “intervews”)."
+    assert answer_markdown(record).endswith(note)
+    assert note in export_markdown([record])
+    plain = {**tiny_advisor.ask(INTERVIEWS).to_dict(), "turn": 2}
+    assert plain["corrected"] == [] and "Searched for" not in answer_markdown(plain)

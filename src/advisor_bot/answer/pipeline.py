@@ -77,7 +77,7 @@ class AnswerPipeline:
         speller = (retriever or self.searcher.retriever()).speller if self.settings.correct_spelling else None
         # before the chat glossary, which writes out what the typo meant ("grad shcool"); again
         # after condensing, for the earlier turns' words a follow-up brings in
-        question = speller.correct(query.question) if speller else query.question
+        question, corrected = speller.fix(query.question) if speller else (query.question, [])
         timings["spelling"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         standalone = condense(question, query.history)
@@ -86,7 +86,8 @@ class AnswerPipeline:
         timings["condense"] = time.perf_counter() - t1
         if speller and query.history:
             t2 = time.perf_counter()
-            standalone = speller.correct(standalone)
+            standalone, more = speller.fix(standalone)
+            corrected += [pair for pair in more if pair not in corrected]
             timings["spelling"] += time.perf_counter() - t2
         t3 = time.perf_counter()
         options = comparison_options(standalone)
@@ -94,7 +95,7 @@ class AnswerPipeline:
         vectors = [self.embedder.encode_query(t) for t in texts]
         timings["embed"] = time.perf_counter() - t3
         sides = tuple(Side(label, v) for (label, _), v in zip(options, vectors[1:], strict=True))
-        return replace(query, standalone=standalone, vector=vectors[0], sides=sides)
+        return replace(query, standalone=standalone, vector=vectors[0], sides=sides, corrected=tuple(corrected))
 
     def _llm_condense(self, query: Query, generator: str) -> str | None:
         try:

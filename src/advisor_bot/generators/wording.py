@@ -89,6 +89,12 @@ def refusal_text(passages: Sequence[Passage] = ()) -> str:
     return REFUSAL + " The nearest topics they do cover:\n" + "".join(f"\n- {t}" for t in topics) + "\n"
 
 
+def corrections_note(corrected: Sequence[tuple[str, str]]) -> str:
+    """What the search corrected, so a wrong guess is seen: "Searched for “interviews” (typed
+    “intervews”)."."""
+    return "Searched for " + ", ".join(f"“{searched}” (typed “{typed}”)" for typed, searched in corrected) + "."
+
+
 def partial_lead(uncovered: Sequence[str]) -> str:
     """The opening of a partly covered answer: what the essays do not address."""
     if uncovered:

@@ -85,6 +85,7 @@ def advisor_extra(answer: Answer) -> dict[str, Any]:
             "outcome",
             "coverage",
             "query",
+            "corrected",
             "notice",
             "generator",
             "citations",

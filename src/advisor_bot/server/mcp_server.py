@@ -46,6 +46,7 @@ def build_mcp(advisor: Advisor) -> MCPServer:
             "text": data["text"],
             "outcome": data["outcome"],
             "notice": data["notice"],
+            "corrected": data["corrected"],
             "citations": [
                 {k: c[k] for k in ("n", "title", "section", "url", "quote", "text")} for c in data["citations"]
             ],

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..generators.wording import plain_section, plain_title
+from ..generators.wording import corrections_note, plain_section, plain_title
 from ..records import SIDE_SCORE
 from ..text.markers import MARKER, NUMBER
 
@@ -224,6 +224,9 @@ def answer_markdown(record: dict[str, Any]) -> str:
         return m.group(1) + "".join(f"[\\[{n}\\]](#source-{turn}-{n})" for n in numbers)
 
     text = MARKER.sub(link, escape_markdown_html(record["text"]))
+    if record.get("corrected"):
+        pairs = [(c["typed"], c["searched"]) for c in record["corrected"]]
+        text += f"\n\n> {escape_markdown_html(corrections_note(pairs))}"
     if record.get("notice"):
         text += f"\n\n> {escape_markdown_html(record['notice'])}"
     return text
@@ -316,6 +319,8 @@ def export_markdown(records: Sequence[dict[str, Any]]) -> str:
     lines = ["# advisor-bot conversation", "", f"Exported {time.strftime('%Y-%m-%d %H:%M')}.", ""]
     for r in records:
         lines += [f"## {r['question']}", "", r["text"].strip(), ""]
+        if r.get("corrected"):
+            lines += [f"> {corrections_note([(c['typed'], c['searched']) for c in r['corrected']])}", ""]
         if r.get("notice"):
             lines += [f"> {r['notice']}", ""]
         if r.get("citations"):

@@ -119,7 +119,12 @@ class Speller:
 
     def correct(self, text: str) -> str:
         """The text with each typo replaced by its corpus word; everything else as typed."""
+        return self.fix(text)[0]
+
+    def fix(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """(the corrected text, each (typed, searched) word it changed, in order)."""
         lookups = 0
+        changed: list[tuple[str, str]] = []
 
         def fix(match: re.Match[str]) -> str:
             nonlocal lookups
@@ -133,6 +138,7 @@ class Speller:
                 return match.group(0)
             if word[:1].isupper():
                 better = better[:1].upper() + better[1:]
+            changed.append((word, better))
             return before + better + after
 
-        return _TOKEN.sub(fix, text)
+        return _TOKEN.sub(fix, text), changed
