@@ -98,6 +98,13 @@ def test_ask_says_what_the_search_corrected(tiny_root: Path, tiny_advisor: Advis
     assert "Searched for" not in result.stdout  # stdout is the answer and its sources only
 
 
+def test_settings_show_every_key_whole_in_80_columns(tiny_root: Path) -> None:
+    """A key is what the user types back (--set, TOML, environment): a narrow terminal must not cut it."""
+    result = cli(tiny_root, "settings")
+    assert result.exit_code == 0, result.output
+    assert "generators.openai_compat.base_url" in result.stdout and "…" not in result.stdout
+
+
 def test_index_status_before_any_build(tiny_root: Path) -> None:
     result = cli(tiny_root, "index", "--status")
     assert result.exit_code == 0, result.output

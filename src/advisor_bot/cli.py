@@ -265,7 +265,11 @@ def ask(
     if question == "-":
         question = decode_bytes(sys.stdin.buffer.read())  # invalid UTF-8 is replaced, not fatal
     if question is None:
-        _fail('give a question, e.g. advisor-bot ask "how do I prepare for an ML interview?"', 2)
+        _fail(
+            'give a question, e.g. advisor-bot ask "how do I prepare for an ML interview?" '
+            "(or advisor-bot ask - to read it from standard input)",
+            2,
+        )
 
     def go() -> None:
         from .advisor import Advisor, validate_question
@@ -446,8 +450,10 @@ def settings_cmd(ctx: click.Context, as_json: bool) -> None:
         from rich.table import Table
 
         table = Table(title=f"advisor-bot settings (root {settings.root})", title_justify="left")
-        for column in ("setting", "value", "from"):
-            table.add_column(column)
+        # a key is what the user types back (--set, TOML, env): never cut; long values fold
+        table.add_column("setting", no_wrap=True, min_width=max((len(key) for key, _, _ in rows), default=7))
+        table.add_column("value", overflow="fold")
+        table.add_column("from", overflow="fold")
         for key, value, origin in rows:
             table.add_row(
                 key,

@@ -71,6 +71,20 @@ def test_a_follow_up_brings_in_the_earlier_turn_s_words_spelt_right(bot: Advisor
     assert "interviews" in standalone and "intervews" not in standalone and "prepre" not in standalone
 
 
+def test_small_talk_is_answered_without_a_search_and_leaves_the_topic_alone(bot: Advisor) -> None:
+    hi = bot.ask("hi")
+    assert hi.outcome is Outcome.REFUSED and hi.text.startswith("Hi!")
+    assert hi.passages == [] and hi.citations == [] and hi.resources == []
+    history = [
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": "Practice LeetCode. [1]"},
+        {"role": "user", "content": "thanks!"},
+        {"role": "assistant", "content": "You're welcome! Ask another question whenever you like."},
+    ]
+    follow_up = bot.ask("and what about projects?", history)
+    assert "interviews" in follow_up.query.standalone and "thanks" not in follow_up.query.standalone
+
+
 def test_spelling_correction_can_be_turned_off(bot: Advisor) -> None:
     advisor = Advisor(bot.settings.with_overrides(**{"answer.correct_spelling": False}), embedder=bot.embedder)
     typed = "How do I prepre for coding intervews?"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..generators.wording import small_talk_reply
 from ..records import Message
 from ..text.glossary import formalise
 from ..text.markers import strip_markers
@@ -111,12 +112,18 @@ def condense(question: str, history: Sequence[Message] = ()) -> str:
 
 def _turns(history: Sequence[Message]) -> list[tuple[str, str]]:
     """(question, the answer that followed it) in order; a reply with no question before it (a
-    greeting) belongs to none, a question not yet answered has ""."""
+    greeting) belongs to none, a question not yet answered has "". A "thanks!" or "hi" and its
+    reply are no turn: the conversation's topic is what was asked before them."""
     out: list[tuple[str, str]] = []
+    chatting = False
     for m in history:
         content = str(m.get("content", "") or "")
         if m.get("role") == "user" and content.strip():
-            out.append((content, ""))
+            chatting = small_talk_reply(content) is not None
+            if not chatting:
+                out.append((content, ""))
+        elif chatting:
+            continue
         elif m.get("role") == "assistant" and out and not out[-1][1]:
             out[-1] = (out[-1][0], content)
     return out

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..errors import GeneratorError
 from ..generators import GeneratorRegistry
 from ..generators.prompts import source_header
-from ..generators.wording import partial_lead, refusal_text
+from ..generators.wording import partial_lead, refusal_text, small_talk_reply
 from ..records import SIDE_SCORE, Answer, Citation, Coverage, Evidence, Message, Outcome, Passage, Query, Side, Unit
 from ..settings import AnswerSettings, RetrievalSettings
 from .citations import CitationFilter
@@ -174,9 +174,12 @@ class AnswerStream:
         retriever = pipe.searcher.retriever()  # one index version for the whole answer
         query = pipe.make_query(self.query, self.generator_name, timings, retriever)
         t0 = time.perf_counter()
-        passages = pipe.retrieve(retriever, query, self.k, timings)
+        small_talk = small_talk_reply(query.question)  # "hi", "thanks!": nothing to search for
+        passages = [] if small_talk else pipe.retrieve(retriever, query, self.k, timings)
         timings["retrieve"] = time.perf_counter() - t0
-        evidence = pipe.evidence(retriever, query, passages)
+        evidence = (
+            Evidence(passages, coverage=Coverage.REFUSED) if small_talk else pipe.evidence(retriever, query, passages)
+        )
         t1 = time.perf_counter()
         outcome = Outcome(evidence.coverage.value)
         quotes: dict[int, list[Unit]] = {}
@@ -184,7 +187,7 @@ class AnswerStream:
         used = self.generator_name
         grounder: Grounder | None = None
         if evidence.coverage is Coverage.REFUSED:
-            text = refusal_text(passages)
+            text = small_talk or refusal_text(passages)
             yield text
         else:
             lead = partial_lead(evidence.uncovered) if evidence.coverage is Coverage.PARTIAL else ""

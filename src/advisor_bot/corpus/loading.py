@@ -55,7 +55,7 @@ def load_corpus(corpus_dir: Path, *, max_file_bytes: int = 2_000_000) -> CorpusL
     if not corpus_dir.is_dir():
         raise CorpusError(
             f"Corpus folder {corpus_dir} does not exist. Create it with essays in "
-            f"{corpus_dir / ESSAYS_DIR}/ or set ADVISOR_BOT_CORPUS_DIR."
+            f"{corpus_dir / ESSAYS_DIR}/ or set ADVISOR_BOT_CORPUS__DIR."
         )
     result = CorpusLoad()
     essays_dir = corpus_dir / ESSAYS_DIR

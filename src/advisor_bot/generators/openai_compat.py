@@ -105,7 +105,11 @@ class OpenAICompatGenerator(BaseGenerator):
                 raise self._fail(
                     f"{self.base_url} closed the connection mid-answer ({exc.__cause__})", "closed mid-stream"
                 ) from exc
-            raise self._fail(f"cannot connect to {self.base_url} ({exc})", "connection refused") from exc
+            raise self._fail(
+                f"cannot connect to {self.base_url} ({exc}); start the server there, or point "
+                "generators.openai_compat.base_url (ADVISOR_BOT_GENERATORS__OPENAI_COMPAT__BASE_URL) at one",
+                "connection refused",
+            ) from exc
         except openai.APIStatusError as exc:
             body = exc.response.text[:200] if exc.response is not None else str(exc)
             raise self._fail(

@@ -89,6 +89,64 @@ def refusal_text(passages: Sequence[Passage] = ()) -> str:
     return REFUSAL + " The nearest topics they do cover:\n" + "".join(f"\n- {t}" for t in topics) + "\n"
 
 
+# What a greeting, a thanks or a goodbye is made of: said alone, it is no question to search for.
+_GREETING = frozenset(["hi", "hello", "hey", "heya", "hiya", "yo", "morning", "evening", "afternoon", "good", "there"])
+_THANKS = frozenset(
+    [
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "cheers",
+        "appreciate",
+        "it",
+        "you",
+        "so",
+        "much",
+        "very",
+        "a",
+        "lot",
+        "ok",
+        "okay",
+        "cool",
+        "great",
+        "nice",
+        "awesome",
+        "perfect",
+        "got",
+        "sounds",
+        "helpful",
+        "that",
+        "this",
+        "was",
+        "lol",
+        "haha",
+        "bye",
+        "goodbye",
+        "see",
+        "ya",
+        "later",
+    ]
+)
+_SMALL_TALK_WORD = re.compile(r"[^\W\d_]+")
+
+
+def small_talk_reply(question: str) -> str | None:
+    """The reply to a message that only greets, thanks or says goodbye ("hi", "thanks!", "ok
+    cool thank you so much"), or None for anything else. Searched, "hi" found a line about
+    meeting the head of a robotics club, and "thanks!" was answered "Thank you for reading!"."""
+    words = [w.lower() for w in _SMALL_TALK_WORD.findall(question)]
+    if not words or len(words) > 8 or not set(words) <= _GREETING | _THANKS:
+        return None
+    if set(words) & {"thanks", "thank", "thx", "ty", "cheers", "appreciate", "helpful"}:
+        return "You're welcome! Ask another question whenever you like."
+    if set(words) & {"bye", "goodbye", "later", "ya"}:
+        return "Good luck! Come back with any question about getting into AI."
+    if set(words) <= _GREETING:
+        return f"Hi! I answer questions about getting into AI research and careers from the essays, with citations. {NO_TOPICS_HINT}"
+    return f"Ask me a question about getting into AI research and careers. {NO_TOPICS_HINT}"
+
+
 def corrections_note(corrected: Sequence[tuple[str, str]]) -> str:
     """What the search corrected, so a wrong guess is seen: "Searched for “interviews” (typed
     “intervews”)."."""
