@@ -258,3 +258,19 @@ def test_a_cold_ask_imports_no_torch_gradio_sentence_transformers_or_scipy(tiny_
     assert "[1]" in answer
     heavy = {"torch", "gradio", "sentence_transformers", "transformers", "scipy"} & {m.split(".")[0] for m in modules}
     assert not heavy, heavy
+
+
+@pytest.mark.slow
+def test_two_sources_from_one_essay_without_sections_are_told_apart(
+    real_advisor: Advisor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The FAIR researcher's answer has no headings: its two passages would be listed alike."""
+    from advisor_bot.cli import _print_sources
+
+    answer = real_advisor.ask("should i do a phd")
+    titles = [c.title for c in answer.citations]
+    assert len(titles) > len(set(titles))  # the premise: one essay cited twice
+    _print_sources(answer)
+    listed = [line for line in capsys.readouterr().out.splitlines() if re.match(r"\s+\[\d+\]", line)]
+    assert len(listed) == len(set(listed)) == len(answer.citations)
+    assert all("(“" in line for line in listed if line.split("] ", 1)[1].startswith("Becoming"))

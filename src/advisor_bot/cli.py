@@ -309,8 +309,13 @@ def _print_sources(answer: Answer, *, line_open: bool = True) -> None:
         click.echo(f"\nnote: {answer.notice}", err=True)
     if answer.citations:
         click.echo("\nSources:")
-        for c in answer.citations:
-            where = plain_title(c.title) + (f" > {plain_section(c.section)}" if c.section else "")
+        wheres = [
+            plain_title(c.title) + (f" > {plain_section(c.section)}" if c.section else "") for c in answer.citations
+        ]
+        for c, where in zip(answer.citations, wheres, strict=True):
+            if wheres.count(where) > 1:  # two passages of one essay without sections: say which is which
+                first = (c.quotes[0].text if c.quotes else c.passage.text).split()
+                where += " (“" + " ".join(first[:8]) + ("…”)" if len(first) > 8 else "”)")
             click.echo(f"  [{c.n}] {where}" + (f"\n      {c.url}" if c.url else ""))
 
 

@@ -114,8 +114,9 @@ class GeneratorRegistry:
         if name not in found:
             available = ", ".join(sorted(found)) or "none (is advisor-bot installed? run `pip install -e .`)"
             raise UnknownGeneratorError(
-                f"No generator named {name!r}. Available: {available}. Third-party generators register "
-                f"under the entry-point group {GENERATOR_GROUP!r}."
+                f"No generator named {name!r}. Available: {available} (installed; GET /v1/models lists those "
+                f"that can answer here). Third-party generators register under the entry-point group "
+                f"{GENERATOR_GROUP!r}."
             )
         return _load_class(name, found[name].value)
 
