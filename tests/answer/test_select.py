@@ -677,3 +677,10 @@ def test_an_advisor_is_found_where_the_essays_say_supervisor(real_advisor: Advis
     who do not mentor answers a student asking about an unhelpful advisor."""
     answer = real_advisor.ask("what do i do if my advisor doesnt help me")
     assert "Choose a good supervisor that will be also a mentor" in answer.text.split("\n")[0]
+
+
+@pytest.mark.slow
+def test_can_i_skip_calc_is_answered_by_the_need_for_it(real_advisor: Advisor) -> None:
+    """ "Note: It's okay not to master all math at once ..." read as "yes, skip it"."""
+    answer = real_advisor.ask("can i skip calc?")
+    assert answer.text.split("\n")[0].startswith("At least undergraduate-level math in linear algebra, calculus")

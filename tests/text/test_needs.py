@@ -15,6 +15,13 @@ from advisor_bot.text.needs import needed_words, states_need
         ("do you actually need neurips papers to land an industry research job?", {"neurip", "paper"}),
         ("do i need to speak chinese to do research at ntu", {"chines"}),
         ("can i get into ai research without a phd", {"phd"}),
+        # the same asked the other way
+        ("can i skip calculus?", {"calculus"}),
+        ("can i get away without math for ml", {"math"}),
+        ("is a masters really necessary?", {"master"}),
+        ("is math required for ai research", {"math"}),
+        ("can i skip the math part", {"math"}),
+        ("can i ask questions in the lab", set()),
         # nothing specific is asked for: no lift
         ("do i need to be good at math for ml research", set()),
         ("do i need to come up with something totally new from scratch?", set()),

@@ -4,7 +4,8 @@
 will need professional training = a PhD programme", but MiniLM puts "Starting my PhD in the
 fall of 2017, ..." and "AI Residency: Excellent bridge between a PhD and an industry job" far
 closer to the question; and "do i need a masters for ml research" opened on "Probably there are
-not many people interested in ML research as an undergraduate in NTU". The selection lifts a
+not many people interested in ML research as an undergraduate in NTU". "can i skip calc?" and
+"is a masters really necessary?" ask the same the other way. The selection lifts a
 sentence that says the asked-for thing is needed (answer/select.py, `answer.need_lift`).
 """
 
@@ -15,16 +16,24 @@ import re
 
 from .words import content_stems
 
-# "do I (really) need (to know) X ...", "... without (a) X": X is up to three words, ending
+# "do I (really) need (to know) X ...", "... without (a) X", "can I skip X", "is X necessary": X is up to three words, ending
 # where a preposition starts what X is needed for ("a phd | to do ai research")
 _ASKS_NEED = re.compile(
     r"\b(?:do|does|will|would) (?:i|you|we|one|people) (?:really |actually |even |still )?need "
     r"(?:to (?:\w+ )?)?((?:(?!(?:to|for|in|at|of|if|when|before|as|with)\b)[\w'-]+ ?){1,3})"
-    r"|\bwithout (?:a |an |any )?([\w'-]+)",
+    r"|\bwithout (?:a |an |any )?([\w'-]+)"
+    # "can i skip calc?", "can i get away without math": whether it is needed, asked the other way
+    r"|\bcan (?:i|you|we|one) (?:still |just |really )?(?:skip|avoid|ignore|drop|get (?:by|away) without|do without) "
+    r"((?:(?!(?:to|for|in|at|of|if|when|before|as|with|and)\b)[\w'-]+ ?){1,3})"
+    # "is a masters really necessary?"
+    r"|\b(?:is|are) (?:a |an |the )?([\w'-]+(?: [\w'-]+)?) (?:really |actually |even |still )?"
+    r"(?:necessary|required|needed|essential|mandatory|a must)\b",
     re.IGNORECASE,
 )
 # words too general to name what is needed ("do i need to be good at ...", "... something new")
-_TOO_GENERAL = "research ml ai machine learning good thing things something anything lot"
+_TOO_GENERAL = (
+    "research ml ai machine learning good thing things something anything lot really actually even still just part bit"
+)
 # a sentence saying something is needed; "has to do with" is not one, so "have to" is left out
 _STATES_NEED = re.compile(r"\b(?:need|needs|needed|necessary|required|requires?|must|essential|mandatory)\b", re.I)
 
