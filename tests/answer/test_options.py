@@ -20,6 +20,15 @@ def test_phd_or_industry_has_two_options_each_asked_alone() -> None:
     assert [about for _, about in options] == ["should I do a PhD?", "should I go to industry?"]
 
 
+def test_who_says_is_the_option_and_what_about_is_asked_of_both() -> None:
+    """Labels were "the berkeley phd guy say" and "the ntu student about internships"."""
+    options = comparison_options("what does the berkeley phd guy say vs the ntu student about internships")
+    assert options == [
+        ("the berkeley phd guy", "what does the berkeley phd guy say about internships?"),
+        ("the ntu student", "what does the ntu student say about internships?"),
+    ]
+
+
 def test_a_question_without_a_choice_has_no_options() -> None:
     assert comparison_options("how do I prepare for an ML interview?") == []
     assert comparison_options("") == []

@@ -32,7 +32,7 @@ _VERB_START = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(
-    r"\s*(?:[,;—–]|\s-\s|\bfor\b|\bto get\b|\bif\b|\bwhen\b|\bwhich\b|\bwhat\b|\bhow\b)", re.IGNORECASE
+    r"\s*(?:[,;—–]|\s-\s|\bfor\b|\bto get\b|\bif\b|\bwhen\b|\bwhich\b|\bwhat\b|\bhow\b|\babout\b)", re.IGNORECASE
 )
 # "compare [and contrast] [how] A and B [each|both ...] [for X]": two things set side by side
 _COMPARE = re.compile(
@@ -58,6 +58,7 @@ _NEW_QUESTION = re.compile(
     r"|do\s+(?:i|you|we|they))\b",
     re.IGNORECASE,
 )
+_SAYS_AT_END = re.compile(r"\s+(?:say|says|said|think|thinks|thought|recommend|recommends|suggest|suggests)$", re.I)
 _NOT_OPTIONS = {"not", "no", "so", "something", "anything", "whatever", "what", "both", "neither", "else"}
 
 
@@ -80,15 +81,20 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
     tail = parts[-1][cut.start() :] if cut else ""
     parts[-1] = parts[-1][: cut.start()] if cut else parts[-1]
     options = [p.strip(" \"'“”‘’.:") for p in parts]
+    # "what does the berkeley phd guy say vs the ntu student about internships": the option is who
+    # says, its question keeps "say"
+    asked = options
+    options = [_SAYS_AT_END.sub("", o) for o in options]
     if not _usable(options, _NOT_OPTIONS):
         return []
     if any(_NEW_QUESTION.match(o) for o in options):
         return []  # "is a PhD worth it or should I get a job?": two questions, not two options
     out = []
-    for option in options:
+    for option, said in zip(options, asked, strict=True):
         # an option bringing its own verb ("go to industry") replaces the frame's last verb
         frame = _without_verbs(head) if _VERB_START.match(option) else head
-        about = " ".join(x for x in (frame.strip(" :"), option, tail.strip(" ,;—–-")) if x)
+        says = said[len(option) :] if said != option else (" say" if _SAYS_AT_END.search(asked[0]) else "")
+        about = " ".join(x for x in (frame.strip(" :"), option + says, tail.strip(" ,;—–-")) if x)
         out.append((option, about.rstrip(" ?") + "?"))
     return out
 
