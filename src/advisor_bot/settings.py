@@ -313,6 +313,16 @@ class AnswerSettings(Section):
         description="Lift of a sentence saying the asked-for thing is needed when the question asks "
         "'do I need X?' (text/needs.py).",
     )
+    # "how do i write a good research paper" opens on "Writing the Paper: The paper is a story around
+    # your insight." (before: "Try implementing the famous (highly cited) papers ..."); 0 dev and 12
+    # of 456 calibration answers change, openings only, 5 better and 1 worse (docs/RETRIEVAL.md)
+    label_lift: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Lift of a statement introduced by a label naming what the question asks "
+        "('How to Read: ...' for 'how should i read papers?').",
+    )
     # Grounding of LLM answers (answer/grounding.py): a sentence is supported when a sentence of
     # the passage it cites is close in meaning (cosine) or shares most of its content words.
     # 0.6 let topical but false claims through ("he had a paper at ICML" beside "no accepted papers").

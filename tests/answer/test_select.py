@@ -684,3 +684,31 @@ def test_can_i_skip_calc_is_answered_by_the_need_for_it(real_advisor: Advisor) -
     """ "Note: It's okay not to master all math at once ..." read as "yes, skip it"."""
     answer = real_advisor.ask("can i skip calc?")
     assert answer.text.split("\n")[0].startswith("At least undergraduate-level math in linear algebra, calculus")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "lifted"),
+    [
+        ("How to Read: Don't read linearly like a textbook.", "how should i read papers?", True),
+        ("Writing the Paper: The paper is a story around your insight.", "how do i write a good research paper", True),
+        ("Networking: Hiring in research often happens through recommendations.", "does networking matter?", True),
+        # a label word the question does not say, or a label too general to name the ask
+        ("Deep Dive: Only go deep into the math if the paper matters.", "how should i read papers?", False),
+        ("Research Mindset: Even if you are wrong, this helps.", "how do i get into ai research", False),
+        ("Don't read linearly like a textbook.", "how should i read papers?", False),  # no label
+    ],
+)
+def test_a_label_naming_what_is_asked_lifts_its_statement(sentence: str, question: str, lifted: bool) -> None:
+    from advisor_bot.answer.select import _labelled_as_asked
+
+    assert _labelled_as_asked(sentence, content_stems(question)) is lifted
+
+
+@pytest.mark.slow
+def test_how_to_write_a_paper_opens_on_the_guide_s_writing_the_paper(real_advisor: Advisor) -> None:
+    question = "how do i write a good research paper"
+    assert real_advisor.ask(question).text.startswith("Writing the Paper: The paper is a story around your insight.")
+    unlifted = Advisor(
+        real_advisor.settings.with_overrides(**{"answer.label_lift": 0.0}), embedder=real_advisor.embedder
+    )
+    assert not unlifted.ask(question).text.startswith("Writing the Paper")  # the premise

@@ -18,13 +18,15 @@ follow-up ("what about the math part?") opens on the point that says most of the
 Sentences repeated by overlapping chunks are said once. For an "X or Y" question, each option
 gets the best statement about it. The answer opens on a point that stands alone ("All the other
 courses ... are also great" follows, it does not lead). A question asking how long or how far
-ahead is answered first by a sentence that gives a span of time, and "do I need a PhD?" first by
-one that says whether a PhD is needed.
+ahead is answered first by a sentence that gives a span of time, "do I need a PhD?" first by
+one that says whether a PhD is needed, and "how should I read papers?" first by the essay's own
+"How to Read: ...".
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING
 from ..records import Passage, Point, Query, Unit, UnitKind
 from ..settings import AnswerSettings
 from ..text.amounts import asks_span, holds_span
-from ..text.needs import needed_words, states_need
+from ..text.needs import needed_words, states_need, too_general
 from ..text.style import asks_about_someone, opens_an_answer, style_lift, talks_about_itself
 from ..text.words import content_stems
 from .relevance import informative_stems
@@ -343,6 +345,7 @@ def _candidates(
     about_someone = asks_about_someone(question)
     span = settings.span_lift if asks_span(question) else 0.0
     needed = needed_words(question) if settings.need_lift else frozenset()
+    asked = content_stems(question) if settings.label_lift else set()
     essays = 0  # rank among essay passages: a curated-resource entry above them takes no share
     for n, p in enumerate(passages, start=1):
         if p.is_resource or p.unit_vectors is None or not len(p.units):
@@ -359,7 +362,8 @@ def _candidates(
                 + w * prior
                 + style_lift(unit.text, about_someone, settings.style_weight)
                 + (span if span and holds_span(unit.text) else 0.0)
-                + (settings.need_lift if needed and states_need(unit.text, needed) else 0.0),
+                + (settings.need_lift if needed and states_need(unit.text, needed) else 0.0)
+                + (settings.label_lift if asked and _labelled_as_asked(unit.text, asked) else 0.0),
                 float(sims[i]),
                 n,
                 i,
@@ -369,6 +373,21 @@ def _candidates(
         )
     out.sort(key=lambda c: -c.score)
     return out
+
+
+# a statement opening on a label: "How to Read: Don't read linearly ...", "Networking: Hiring ..."
+_LABEL = re.compile(r"^([A-Z][\w /&'-]{0,40}):\s")
+
+
+def _labelled_as_asked(text: str, asked: set[str]) -> bool:
+    """Whether a statement opens on a label made of the question's own words, one of them
+    specific ("How to Read:" for "how should i read papers?", not "Research Mindset:" for any
+    question about research): the essay's own answer to it."""
+    match = _LABEL.match(text)
+    if match is None:
+        return False
+    label = content_stems(match.group(1))
+    return bool(label) and label <= asked and bool(label - too_general())
 
 
 def _point(

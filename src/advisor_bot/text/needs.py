@@ -39,8 +39,9 @@ _STATES_NEED = re.compile(r"\b(?:need|needs|needed|necessary|required|requires?|
 
 
 @functools.cache
-def _too_general() -> frozenset[str]:
-    """Stemmed once, on the first question (not at import: the stop words load bm25s)."""
+def too_general() -> frozenset[str]:
+    """The stems of words too general to name what a question asks about (research, ML, good,
+    thing ...); stemmed once, on the first question (not at import: the stop words load bm25s)."""
     return frozenset(content_stems(_TOO_GENERAL))
 
 
@@ -51,7 +52,7 @@ def needed_words(question: str) -> frozenset[str]:
     if match is None:
         return frozenset()
     thing = next(group for group in match.groups() if group is not None)
-    return frozenset(content_stems(thing) - _too_general())
+    return frozenset(content_stems(thing) - too_general())
 
 
 def states_need(text: str, needed: frozenset[str]) -> bool:
