@@ -15,6 +15,7 @@ from advisor_bot import Advisor, AnswerStream, Outcome, Query, Settings, Unknown
 from advisor_bot.answer.pipeline import AnswerPipeline
 from advisor_bot.answer.retrieval import Searcher
 from advisor_bot.generators import GeneratorRegistry
+from advisor_bot.generators.wording import plain_title
 from advisor_bot.index.embedding import Embedder
 from advisor_bot.index.live import LiveIndex
 from advisor_bot.index.store import IndexStore
@@ -83,6 +84,19 @@ def test_small_talk_is_answered_without_a_search_and_leaves_the_topic_alone(bot:
     ]
     follow_up = bot.ask("and what about projects?", history)
     assert "interviews" in follow_up.query.standalone and "thanks" not in follow_up.query.standalone
+
+
+@pytest.mark.parametrize("question", ["what can you do?", "who are you", "help", "what essays do you have?"])
+def test_a_question_about_the_assistant_lists_the_essays_it_answers_from(bot: Advisor, question: str) -> None:
+    answer = bot.ask(question)
+    assert answer.outcome is Outcome.REFUSED and answer.passages == [] and answer.citations == []
+    essays = [d for d in bot.index.documents.values() if d.kind != "resource"]
+    assert essays and all(plain_title(d.title) in answer.text for d in essays)
+    assert "curated learning resources" in answer.text
+
+
+def test_a_question_naming_a_topic_is_searched(bot: Advisor) -> None:
+    assert bot.ask("what do you know about coding interviews?").citations
 
 
 def test_spelling_correction_can_be_turned_off(bot: Advisor) -> None:

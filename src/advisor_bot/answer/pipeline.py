@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..errors import GeneratorError
 from ..generators import GeneratorRegistry
 from ..generators.prompts import source_header
-from ..generators.wording import partial_lead, refusal_text, small_talk_reply
+from ..generators.wording import about_the_assistant, partial_lead, refusal_text, small_talk_reply
 from ..records import SIDE_SCORE, Answer, Citation, Coverage, Evidence, Message, Outcome, Passage, Query, Side, Unit
 from ..settings import AnswerSettings, RetrievalSettings
 from .citations import CitationFilter
@@ -174,7 +174,10 @@ class AnswerStream:
         retriever = pipe.searcher.retriever()  # one index version for the whole answer
         query = pipe.make_query(self.query, self.generator_name, timings, retriever)
         t0 = time.perf_counter()
-        small_talk = small_talk_reply(query.question)  # "hi", "thanks!": nothing to search for
+        # "hi", "thanks!", "what can you do?": nothing to search for
+        small_talk = small_talk_reply(query.question) or about_the_assistant(
+            query.question, list(retriever.index.documents.values())
+        )
         passages = [] if small_talk else pipe.retrieve(retriever, query, self.k, timings)
         timings["retrieve"] = time.perf_counter() - t0
         evidence = (

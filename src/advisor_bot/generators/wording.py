@@ -147,6 +147,37 @@ def small_talk_reply(question: str) -> str | None:
     return f"Ask me a question about getting into AI research and careers. {NO_TOPICS_HINT}"
 
 
+# A question about the assistant itself: what it is, what it knows, how to use it.
+_ABOUT_THE_BOT = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|so|ok|okay)\W+)?(?:"
+    r"who (?:are|r) (?:you|u)|what (?:are|r) (?:you|u)|what (?:can|do) (?:you|u) do|how (?:do (?:you|u)|does this) work|"
+    r"help|what can i ask(?: (?:you|u))?|"
+    r"what (?:do (?:you|u) know|(?:topics?|essays?|sources?|things|subjects?) (?:do|can) (?:you|u) (?:know|have|cover|answer))"
+    r"(?: about)?)\W*$",
+    re.IGNORECASE,
+)
+
+
+def about_the_assistant(question: str, documents: Sequence[Document]) -> str | None:
+    """The reply to "who are you?", "what can you do?", "help", "what essays do you have?": what
+    the assistant does and the essays it answers from (those of the index asked), or None for any
+    other question. Searched, "what can you do?" was answered "Almost nothing else you could do
+    is higher value."."""
+    if not _ABOUT_THE_BOT.match(question.strip()):
+        return None
+    essays = [d for d in documents if d.kind != "resource"]
+    resources = len(documents) - len(essays)
+    lines = [
+        "I answer questions about getting into AI research and careers from these essays, quoting and citing them:"
+    ]
+    for doc in sorted(essays, key=lambda d: plain_title(d.title).lower()):
+        lines.append(f"- {plain_title(doc.title)}" + (f" ({doc.author})" if doc.author else ""))
+    if resources:
+        lines.append(f"and {resources} curated learning resources.")
+    lines.append(f"{NO_TOPICS_HINT} For example: “how do I prepare for an ML interview?”")
+    return "\n".join(lines)
+
+
 def corrections_note(corrected: Sequence[tuple[str, str]]) -> str:
     """What the search corrected, so a wrong guess is seen: "Searched for “interviews” (typed
     “intervews”)."."""
