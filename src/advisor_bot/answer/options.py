@@ -83,17 +83,16 @@ def comparison_options(question: str) -> list[tuple[str, str]]:
     options = [p.strip(" \"'“”‘’.:") for p in parts]
     # "what does the berkeley phd guy say vs the ntu student about internships": the option is who
     # says, its question keeps "say"
-    asked = options
+    says = next((m.group(0) for o in options if (m := _SAYS_AT_END.search(o))), "")
     options = [_SAYS_AT_END.sub("", o) for o in options]
     if not _usable(options, _NOT_OPTIONS):
         return []
     if any(_NEW_QUESTION.match(o) for o in options):
         return []  # "is a PhD worth it or should I get a job?": two questions, not two options
     out = []
-    for option, said in zip(options, asked, strict=True):
+    for option in options:
         # an option bringing its own verb ("go to industry") replaces the frame's last verb
         frame = _without_verbs(head) if _VERB_START.match(option) else head
-        says = said[len(option) :] if said != option else (" say" if _SAYS_AT_END.search(asked[0]) else "")
         about = " ".join(x for x in (frame.strip(" :"), option + says, tail.strip(" ,;—–-")) if x)
         out.append((option, about.rstrip(" ?") + "?"))
     return out

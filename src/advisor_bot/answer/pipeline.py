@@ -172,12 +172,12 @@ class AnswerStream:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         retriever = pipe.searcher.retriever()  # one index version for the whole answer
-        query = pipe.make_query(self.query, self.generator_name, timings, retriever)
-        t0 = time.perf_counter()
-        # "hi", "thanks!", "what can you do?": nothing to search for
-        small_talk = small_talk_reply(query.question) or about_the_assistant(
-            query.question, list(retriever.index.documents.values())
+        # "hi", "thanks!", "what can you do?": nothing to correct, encode or search for
+        small_talk = small_talk_reply(self.query.question) or about_the_assistant(
+            self.query.question, list(retriever.index.documents.values())
         )
+        query = self.query if small_talk else pipe.make_query(self.query, self.generator_name, timings, retriever)
+        t0 = time.perf_counter()
         passages = [] if small_talk else pipe.retrieve(retriever, query, self.k, timings)
         timings["retrieve"] = time.perf_counter() - t0
         evidence = (

@@ -91,14 +91,11 @@ def refusal_text(passages: Sequence[Passage] = ()) -> str:
 
 # What a greeting, a thanks or a goodbye is made of: said alone, it is no question to search for.
 _GREETING = frozenset(["hi", "hello", "hey", "heya", "hiya", "yo", "morning", "evening", "afternoon", "good", "there"])
-_THANKS = frozenset(
+_THANKS = frozenset(["thanks", "thank", "thx", "ty", "cheers", "appreciate", "helpful"])
+_GOODBYE = frozenset(["bye", "goodbye", "later", "ya"])
+# words that go with them ("ok cool thank you so much", "got it", "see ya")
+_ALONGSIDE = frozenset(
     [
-        "thanks",
-        "thank",
-        "thx",
-        "ty",
-        "cheers",
-        "appreciate",
         "it",
         "you",
         "so",
@@ -115,17 +112,12 @@ _THANKS = frozenset(
         "perfect",
         "got",
         "sounds",
-        "helpful",
         "that",
         "this",
         "was",
         "lol",
         "haha",
-        "bye",
-        "goodbye",
         "see",
-        "ya",
-        "later",
     ]
 )
 _SMALL_TALK_WORD = re.compile(r"[^\W\d_]+")
@@ -136,13 +128,14 @@ def small_talk_reply(question: str) -> str | None:
     cool thank you so much"), or None for anything else. Searched, "hi" found a line about
     meeting the head of a robotics club, and "thanks!" was answered "Thank you for reading!"."""
     words = [w.lower() for w in _SMALL_TALK_WORD.findall(question)]
-    if not words or len(words) > 8 or not set(words) <= _GREETING | _THANKS:
+    said = set(words)
+    if not words or len(words) > 8 or not said <= _GREETING | _THANKS | _GOODBYE | _ALONGSIDE:
         return None
-    if set(words) & {"thanks", "thank", "thx", "ty", "cheers", "appreciate", "helpful"}:
+    if said & _THANKS:
         return "You're welcome! Ask another question whenever you like."
-    if set(words) & {"bye", "goodbye", "later", "ya"}:
+    if said & _GOODBYE:
         return "Good luck! Come back with any question about getting into AI."
-    if set(words) <= _GREETING:
+    if said <= _GREETING:
         return f"Hi! I answer questions about getting into AI research and careers from the essays, with citations. {NO_TOPICS_HINT}"
     return f"Ask me a question about getting into AI research and careers. {NO_TOPICS_HINT}"
 

@@ -42,7 +42,7 @@ class BM25Index:
         self._prefixes: set[str] | None = None
         # the indexed texts' words, taken before any search: bm25s adds every word it is asked
         # about to the same table, as another thread iterates it
-        self._words = tuple(word for word in tokenizer.word_to_stem if word)
+        self._words = tuple((word, stem) for word, stem in tokenizer.word_to_stem.items() if word)
 
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float, b: float) -> BM25Index:
@@ -114,8 +114,8 @@ class BM25Index:
         indptr = np.asarray(self._model.scores["indptr"])
         sid = self._tokenizer.stem_to_sid
         out: dict[str, int] = {}
-        for word in self._words:
-            i = sid.get(stem_word(word))
+        for word, stem in self._words:
+            i = sid.get(stem)
             if i is not None and i + 1 < len(indptr):
                 out[word] = int(indptr[i + 1] - indptr[i])
         return out

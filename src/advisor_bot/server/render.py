@@ -212,6 +212,11 @@ def _balance_marks(markup: str) -> str:
     return re.sub(r"<mark>(\s*)</mark>", r"\1", "".join(out))
 
 
+def _corrections(record: dict[str, Any]) -> str:
+    """The note on what the search corrected, from an answer record (Answer.to_dict())."""
+    return corrections_note([(c["typed"], c["searched"]) for c in record["corrected"]])
+
+
 def answer_markdown(record: dict[str, Any]) -> str:
     """The chat message: escaped text whose [n] markers link to the cited passage's card."""
     known = {c["n"] for c in record.get("citations", [])}
@@ -225,8 +230,7 @@ def answer_markdown(record: dict[str, Any]) -> str:
 
     text = MARKER.sub(link, escape_markdown_html(record["text"]))
     if record.get("corrected"):
-        pairs = [(c["typed"], c["searched"]) for c in record["corrected"]]
-        text += f"\n\n> {escape_markdown_html(corrections_note(pairs))}"
+        text += f"\n\n> {escape_markdown_html(_corrections(record))}"
     if record.get("notice"):
         text += f"\n\n> {escape_markdown_html(record['notice'])}"
     return text
@@ -320,7 +324,7 @@ def export_markdown(records: Sequence[dict[str, Any]]) -> str:
     for r in records:
         lines += [f"## {r['question']}", "", r["text"].strip(), ""]
         if r.get("corrected"):
-            lines += [f"> {corrections_note([(c['typed'], c['searched']) for c in r['corrected']])}", ""]
+            lines += [f"> {_corrections(r)}", ""]
         if r.get("notice"):
             lines += [f"> {r['notice']}", ""]
         if r.get("citations"):

@@ -16,8 +16,8 @@ import re
 
 from .words import content_stems
 
-# "do I (really) need (to know) X ...", "... without (a) X", "can I skip X", "is X necessary": X is up to three words, ending
-# where a preposition starts what X is needed for ("a phd | to do ai research")
+# "do I (really) need (to know) X ...", "... without (a) X", "can I skip X", "is X necessary": X is
+# up to three words, ending where a preposition starts what X is needed for ("a phd | to do ai research")
 _ASKS_NEED = re.compile(
     r"\b(?:do|does|will|would) (?:i|you|we|one|people) (?:really |actually |even |still )?need "
     r"(?:to (?:\w+ )?)?((?:(?!(?:to|for|in|at|of|if|when|before|as|with)\b)[\w'-]+ ?){1,3})"

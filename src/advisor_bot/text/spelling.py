@@ -126,7 +126,7 @@ class Speller:
         lookups = 0
         changed: list[tuple[str, str]] = []
 
-        def fix(match: re.Match[str]) -> str:
+        def replace(match: re.Match[str]) -> str:
             nonlocal lookups
             before, word, after = match.groups()
             if not word or lookups >= MAX_LOOKUPS or not _WORD.fullmatch(word):
@@ -141,4 +141,4 @@ class Speller:
             changed.append((word, better))
             return before + better + after
 
-        return _TOKEN.sub(fix, text), changed
+        return _TOKEN.sub(replace, text), changed
